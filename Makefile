@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make                build shmdev.ko for the running kernel, or, when its
+#                       headers are absent, for Debian's 6.1 kernel
+#   make KVER=6.12      build against one kernel of the test matrix
+#   make KDIR=DIR       build against the kernel build tree in DIR
+#   make check          run the selftests in a VM on every kernel of the matrix
+#   make lint           checkpatch --strict, sparse and kernel-doc
+#   make clean          remove build/
+#
+# Everything built lands in build/.
+
+TOP := $(CURDIR)
+B := $(TOP)/build
+S := $(TOP)/scripts
+
+HOST_KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),undefined)
+ifeq ($(KVER),)
+ifneq ($(wildcard $(HOST_KDIR)/Makefile),)
+KDIR := $(HOST_KDIR)
+else
+KVER := 6.1
+endif
+endif
+endif
+
+.PHONY: all module userspace selftests check lint clean setup
+
+all: module
+
+setup:
+	@$(S)/setup.sh
+
+module:
+ifneq ($(KDIR),)
+	@$(S)/build-module.sh "$(KDIR)" >/dev/null
+else
+	@$(S)/setup.sh $(KVER)
+	@. $(S)/lib.sh && kernel_env $(KVER) && \
+		$(S)/build-module.sh "$$KDIR" >/dev/null
+endif
+
+userspace:
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace
+
+# The selftests build as they would in tools/testing/selftests/drivers/shmdev
+# of a kernel tree, with that tree's lib.mk, and statically linked so that
+# they run in the VM's busybox initramfs.
+selftests:
+	@ksrc=$$($(S)/ksrc.sh) && \
+	dir=$$ksrc/tools/testing/selftests/drivers/shmdev && \
+	mkdir -p $$dir $(B)/selftests && \
+	cp -p selftests/* $$dir/ && \
+	$(MAKE) -s -C $$dir OUTPUT=$(B)/selftests \
+		KHDR_INCLUDES="-isystem $(TOP)/uapi" \
+		USERCFLAGS=-Werror USERLDFLAGS=-static
+
+check:
+	@$(S)/check.sh
+
+lint:
+	@$(S)/lint.sh
+
+clean:
+	rm -rf $(B)

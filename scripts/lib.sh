@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the scripts in this folder; sourced, not run.
+
+SHMDEV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHMDEV_BUILD=${SHMDEV_BUILD:-$SHMDEV_TOP/build}
+SHMDEV_CACHE=${SHMDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shmdev}
+# The kernels `make check` tests on.
+SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12"}
+
+log()
+{
+	echo "shmdev: $*" >&2
+}
+
+die()
+{
+	log "error: $*"
+	exit 1
+}
+
+# kernel_meta NAME: Debian's image and headers meta-packages for NAME.
+kernel_meta()
+{
+	case "$1" in
+	6.1)	echo linux-image-amd64 linux-headers-amd64 ;;
+	6.12)	echo linux-image-6.12-amd64 linux-headers-6.12-amd64 ;;
+	6.12-rt) echo linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64 ;;
+	*)	die "unknown kernel '$1' (known: 6.1 6.12 6.12-rt)" ;;
+	esac
+}
+
+# kernel_env NAME: loads KIMAGE, KDIR, KREL of kernel NAME (after setup).
+kernel_env()
+{
+	local env="$SHMDEV_CACHE/kernels/$1.env"
+	kernel_meta "$1" >/dev/null
+	[ -f "$env" ] || "$SHMDEV_TOP/scripts/setup.sh" "$1"
+	# shellcheck disable=SC1090
+	. "$env"
+}

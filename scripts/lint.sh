@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make lint`: checkpatch.pl --strict, kernel-doc -Wall and sparse (C=2) over
+# module/ and uapi/, on every kernel of the matrix. Fails on any finding.
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+"$here/setup.sh" || die "setup failed"
+ksrc=$("$here/ksrc.sh") || die "cannot extract the kernel sources"
+cd "$SHMDEV_TOP" || exit 1
+srcs=(module/*.c module/*.h uapi/linux/shmdev.h)
+srcs=($(ls "${srcs[@]}" 2>/dev/null))
+bad=0
+
+echo "checkpatch.pl --strict"
+"$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "${srcs[@]}" || bad=1
+
+echo "kernel-doc -Wall"
+out=$(perl "$ksrc/scripts/kernel-doc" -none -Wall "${srcs[@]}" 2>&1)
+[ -z "$out" ] || { echo "$out"; bad=1; }
+
+for k in $SHMDEV_KERNELS; do
+	echo "sparse on kernel $k"
+	kernel_env "$k"
+	# C=2 runs sparse over every file, rebuilt or not.
+	out=$("$here/build-module.sh" "$KDIR" -s --no-print-directory \
+		C=2 CHECK=sparse 2>&1 >/dev/null |
+		{ grep -v '^Skipping BTF generation' || true; })
+	status=$?
+	if [ $status -ne 0 ] || [ -n "$out" ]; then
+		echo "$out"
+		bad=1
+	fi
+done
+
+[ $bad -eq 0 ] && echo "lint: clean"
+exit $bad
