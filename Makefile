@@ -10,6 +10,7 @@
 #
 # Everything built lands in build/.
 
+SHELL := /bin/bash
 TOP := $(CURDIR)
 B := $(TOP)/build
 S := $(TOP)/scripts

@@ -1,22 +1,185 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shmdev - a shared-memory character device
+ *
+ * /dev/shmdev binds every open file to the default region (region.c):
+ * mmap(MAP_SHARED) maps its pages, read() and write() access its bytes, and
+ * ioctls size it and report on it. Userspace sees, for instance:
+ *
+ *	fd = open("/dev/shmdev", O_RDWR);
+ *	ioctl(fd, SHMDEV_IOC_SET_SIZE, &(__u64){ 1 << 20 });
+ *	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+ *
+ * Documentation/userspace-api/shmdev.rst is the reference of the API.
  */
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
-#include <linux/shmdev.h>
+#include "shmdev.h"
+
+/* Bytes; a multiple of PAGE_SIZE, set at load time only. */
+#define SHMDEV_DEFAULT_MAX_SIZE	((u64)SZ_256M)
+#define SHMDEV_MAX_SIZE_LIMIT	BIT_ULL(40)
+
+static u64 max_size = SHMDEV_DEFAULT_MAX_SIZE;
+
+static int max_size_set(const char *val, const struct kernel_param *kp)
+{
+	u64 v;
+	int err;
+
+	err = kstrtou64(val, 0, &v);
+	if (err)
+		return err;
+	if (!v || !PAGE_ALIGNED(v) || v > SHMDEV_MAX_SIZE_LIMIT)
+		return -EINVAL;
+	*(u64 *)kp->arg = v;
+	return 0;
+}
+
+static int max_size_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%llu\n", *(u64 *)kp->arg);
+}
+
+static const struct kernel_param_ops max_size_ops = {
+	.set = max_size_set,
+	.get = max_size_get,
+};
+
+module_param_cb(max_size, &max_size_ops, &max_size, 0444);
+MODULE_PARM_DESC(max_size,
+		 "Largest region size in bytes, a multiple of the page size up to 1 TiB (default: 268435456, 256 MiB)");
+
+/* Lives from module load to unload; see "Lifetime" in region.c. */
+static struct shmdev_region *shmdev_default_region;
+
+static int shmdev_open(struct inode *inode, struct file *file)
+{
+	struct shmdev_region *region = shmdev_default_region;
+	struct shmdev_file *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return -ENOMEM;
+	sf->region = shmdev_region_get(region);
+	atomic_inc(&region->nr_files);
+	file->private_data = sf;
+	/*
+	 * The region's page cache is this file's: mappings of the file are
+	 * linked into it, and read()/write()/lseek() see its size.
+	 */
+	file->f_mapping = region->inode->i_mapping;
+	return 0;
+}
+
+static int shmdev_release(struct inode *inode, struct file *file)
+{
+	struct shmdev_file *sf = file->private_data;
+
+	atomic_dec(&sf->region->nr_files);
+	shmdev_region_put(sf->region);
+	kfree(sf);
+	return 0;
+}
+
+static int shmdev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmdev_file *sf = file->private_data;
+
+	return shmdev_region_mmap(sf->region, vma);
+}
+
+static ssize_t shmdev_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct shmdev_file *sf = iocb->ki_filp->private_data;
+
+	return shmdev_region_read(sf->region, iocb, to);
+}
+
+static ssize_t shmdev_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct shmdev_file *sf = iocb->ki_filp->private_data;
+
+	return shmdev_region_write(sf->region, iocb, from);
+}
+
+/* SEEK_END is relative to the size; no position beyond the maximum. */
+static loff_t shmdev_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct shmdev_file *sf = file->private_data;
+	struct shmdev_region *region = sf->region;
+
+	return generic_file_llseek_size(file, offset, whence, region->max_size,
+					shmdev_region_size(region));
+}
+
+static long shmdev_ioc_set_size(struct file *file, struct shmdev_region *region,
+				void __user *argp)
+{
+	u64 size;
+
+	/* Shrinking destroys data: only a writer may resize. */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&size, argp, sizeof(size)))
+		return -EFAULT;
+	return shmdev_region_set_size(region, size);
+}
+
+static long shmdev_ioc_get_size(struct shmdev_region *region, void __user *argp)
+{
+	u64 size = shmdev_region_size(region);
+
+	if (copy_to_user(argp, &size, sizeof(size)))
+		return -EFAULT;
+	return 0;
+}
+
+static long shmdev_ioc_get_info(struct shmdev_region *region, void __user *argp)
+{
+	struct shmdev_info info;
+
+	/* Zeroes the reserved fields and any padding. */
+	memset(&info, 0, sizeof(info));
+	shmdev_region_info(region, &info);
+	if (copy_to_user(argp, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
+}
 
 static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return -ENOIOCTLCMD;
+	struct shmdev_file *sf = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case SHMDEV_IOC_SET_SIZE:
+		return shmdev_ioc_set_size(file, sf->region, argp);
+	case SHMDEV_IOC_GET_SIZE:
+		return shmdev_ioc_get_size(sf->region, argp);
+	case SHMDEV_IOC_GET_INFO:
+		return shmdev_ioc_get_info(sf->region, argp);
+	default:
+		return -ENOIOCTLCMD;
+	}
 }
 
 static const struct file_operations shmdev_fops = {
 	.owner		= THIS_MODULE,
-	.open		= nonseekable_open,
+	.open		= shmdev_open,
+	.release	= shmdev_release,
+	.mmap		= shmdev_mmap,
+	.read_iter	= shmdev_read_iter,
+	.write_iter	= shmdev_write_iter,
+	.llseek		= shmdev_llseek,
 	.unlocked_ioctl	= shmdev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
@@ -28,7 +191,45 @@ static struct miscdevice shmdev_misc = {
 	.mode		= 0600,
 };
 
-module_misc_device(shmdev_misc);
+static int __init shmdev_init(void)
+{
+	int err;
+
+	err = shmdev_fs_init();
+	if (err)
+		return err;
+
+	shmdev_default_region = shmdev_region_create(max_size);
+	if (IS_ERR(shmdev_default_region)) {
+		err = PTR_ERR(shmdev_default_region);
+		goto err_fs;
+	}
+
+	err = misc_register(&shmdev_misc);
+	if (err)
+		goto err_region;
+	return 0;
+
+err_region:
+	shmdev_region_put(shmdev_default_region);
+err_fs:
+	shmdev_fs_exit();
+	return err;
+}
+
+/*
+ * Open files pin the module (fops.owner) and mappings pin their file, so
+ * once unload is allowed the module's reference is the region's last one.
+ */
+static void __exit shmdev_exit(void)
+{
+	misc_deregister(&shmdev_misc);
+	shmdev_region_put(shmdev_default_region);
+	shmdev_fs_exit();
+}
+
+module_init(shmdev_init);
+module_exit(shmdev_exit);
 
 MODULE_AUTHOR("The shmdev developers");
 MODULE_DESCRIPTION("Shared-memory character device with wait/notify");

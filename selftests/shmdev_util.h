@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the shmdev selftests.
+ */
+
+#ifndef SHMDEV_UTIL_H
+#define SHMDEV_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/shmdev.h>
+
+#define SHMDEV_PATH	"/dev/shmdev"
+#define SHMDEV_MAX_SIZE_PATH "/sys/module/shmdev/parameters/max_size"
+
+static inline long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static inline int shmdev_open(int flags)
+{
+	return open(SHMDEV_PATH, flags | O_CLOEXEC);
+}
+
+static inline int shmdev_set_size(int fd, __u64 size)
+{
+	return ioctl(fd, SHMDEV_IOC_SET_SIZE, &size);
+}
+
+static inline __u64 shmdev_get_size(int fd)
+{
+	__u64 size = ~0ULL;
+
+	if (ioctl(fd, SHMDEV_IOC_GET_SIZE, &size))
+		return ~0ULL;
+	return size;
+}
+
+static inline int shmdev_info(int fd, struct shmdev_info *info)
+{
+	/* Poison, so that a field the kernel forgot to write shows. */
+	memset(info, 0xa5, sizeof(*info));
+	return ioctl(fd, SHMDEV_IOC_GET_INFO, info);
+}
+
+static inline __u64 shmdev_max_size(void)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(SHMDEV_MAX_SIZE_PATH, "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* Empties the region, then gives it @size bytes. */
+static inline int shmdev_reset(int fd, __u64 size)
+{
+	if (shmdev_set_size(fd, 0))
+		return -1;
+	return shmdev_set_size(fd, size);
+}
+
+/*
+ * Touching memory that may raise SIGBUS: probe_read() and probe_write()
+ * return false instead of dying when the access faults.
+ */
+static sigjmp_buf probe_env;
+
+static inline void probe_handler(int sig)
+{
+	siglongjmp(probe_env, sig);
+}
+
+static inline void probe_install(void)
+{
+	struct sigaction sa = { .sa_handler = probe_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Returns 0 when it read @*out, else the signal number that stopped it. */
+static inline int probe_read(const volatile char *p, char *out)
+{
+	int sig = sigsetjmp(probe_env, 1);
+
+	if (sig)
+		return sig;
+	*out = *p;
+	return 0;
+}
+
+static inline int probe_write(volatile char *p, char v)
+{
+	int sig = sigsetjmp(probe_env, 1);
+
+	if (sig)
+		return sig;
+	*p = v;
+	return 0;
+}
+
+/* Waits for @pid; true when it exited with status 0. */
+static inline bool child_ok(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Each byte of the region's pages gets a value that depends on its offset. */
+static inline char pattern(unsigned long off, unsigned int seed)
+{
+	return (char)((off * 131 + seed * 7 + (off >> 12)) | 1);
+}
+
+static inline bool all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+#endif /* SHMDEV_UTIL_H */
