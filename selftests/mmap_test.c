@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftests for mappings of /dev/shmdev: what mmap accepts and refuses,
+ * SIGBUS beyond the size, growing and shrinking while mapped, sharing
+ * between processes, and the persistence of the pages.
+ */
+
+#include <sys/mman.h>
+
+#include "shmdev_util.h"
+
+#include "../../kselftest_harness.h"
+
+FIXTURE(map) {
+	int fd;
+	long psz;
+	__u64 max;
+};
+
+FIXTURE_SETUP(map)
+{
+	self->psz = page_size();
+	self->max = shmdev_max_size();
+	ASSERT_LT(0ULL, self->max);
+	self->fd = shmdev_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, shmdev_reset(self->fd, 16 * self->psz));
+	probe_install();
+}
+
+FIXTURE_TEARDOWN(map)
+{
+	close(self->fd);
+}
+
+static char *map_region(int fd, size_t len, int prot, off_t off)
+{
+	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
+}
+
+/* Private mappings are refused: the pages are there to be shared. */
+TEST_F(map, private_refused)
+{
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->psz, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->psz, PROT_READ, MAP_PRIVATE,
+				   self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A mapping may reach the maximum size but not beyond it. */
+TEST_F(map, bounds)
+{
+	long psz = self->psz;
+	char *p;
+
+	p = map_region(self->fd, self->max, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, self->max);
+	p = map_region(self->fd, psz, PROT_READ, self->max - psz);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, psz);
+
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, self->max + psz, PROT_READ, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, psz, PROT_READ, self->max));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, 2 * psz, PROT_READ, self->max - psz));
+	EXPECT_EQ(EINVAL, errno);
+	/* Offsets whose page number overflows with the length. */
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, psz, PROT_READ,
+					 INT64_MAX & ~(psz - 1)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, 4 * psz, PROT_READ,
+					 (off_t)((~0ULL >> 1) & ~(psz - 1)) - psz));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unaligned offset: refused by the core with EINVAL. */
+	EXPECT_EQ(MAP_FAILED, map_region(self->fd, psz, PROT_READ, 1));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* mremap() may shrink or move a mapping, never grow it. */
+TEST_F(map, mremap_no_growth)
+{
+	long psz = self->psz;
+	char *p, *q;
+
+	p = map_region(self->fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 7;
+	EXPECT_EQ(MAP_FAILED, mremap(p, 4 * psz, 8 * psz, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 4 * psz, 8 * psz, 0));
+	EXPECT_EQ(EFAULT, errno);
+	q = mremap(p, 4 * psz, 2 * psz, 0);
+	ASSERT_EQ(p, q);
+	EXPECT_EQ(7, q[0]);
+	munmap(q, 2 * psz);
+}
+
+/* A read-only shared mapping of an O_RDONLY file works and stays read-only. */
+TEST_F(map, read_only)
+{
+	long psz = self->psz;
+	char *p;
+	int ro;
+
+	ASSERT_EQ(1, pwrite(self->fd, "z", 1, psz));
+	ro = shmdev_open(O_RDONLY);
+	ASSERT_LE(0, ro);
+	p = map_region(ro, 4 * psz, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('z', p[psz]);
+
+	EXPECT_EQ(-1, mprotect(p, 4 * psz, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(SIGSEGV, probe_write(p + psz, 'y'));
+	EXPECT_EQ(MAP_FAILED, map_region(ro, psz, PROT_READ | PROT_WRITE, 0));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, 4 * psz);
+	close(ro);
+}
+
+/* SIGBUS on the pages at or beyond the size, as for a file. */
+TEST_F(map, sigbus_beyond_size)
+{
+	long psz = self->psz;
+	char c, *p;
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 2 * psz + psz / 2));
+	p = map_region(self->fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+
+	EXPECT_EQ(0, probe_write(p, 1));
+	EXPECT_EQ(0, probe_write(p + psz, 1));
+	/* The partial last page is accessible as a whole. */
+	EXPECT_EQ(0, probe_write(p + 2 * psz + psz - 1, 1));
+	EXPECT_EQ(SIGBUS, probe_read(p + 3 * psz, &c));
+	EXPECT_EQ(SIGBUS, probe_write(p + 3 * psz, 1));
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 0));
+	EXPECT_EQ(SIGBUS, probe_read(p, &c));
+	munmap(p, 4 * psz);
+}
+
+/* Growing makes the pages of an existing mapping accessible, zeroed. */
+TEST_F(map, grow_while_mapped)
+{
+	long psz = self->psz;
+	char c, *p;
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, psz));
+	p = map_region(self->fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(SIGBUS, probe_read(p + 2 * psz, &c));
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 4 * psz));
+	ASSERT_EQ(0, probe_read(p + 2 * psz, &c));
+	EXPECT_EQ(0, c);
+	EXPECT_TRUE(all_zero(p + psz, 3 * psz));
+	EXPECT_EQ(0, probe_write(p + 3 * psz + 9, 'g'));
+	ASSERT_EQ(1, pread(self->fd, &c, 1, 3 * psz + 9));
+	EXPECT_EQ('g', c);
+	munmap(p, 4 * psz);
+}
+
+/*
+ * Three processes map the region; it shrinks to 1.5 pages under them.
+ * Each gets SIGBUS beyond, keeps the bytes below, and after a regrow sees
+ * zeroes where the old tail was.
+ */
+TEST_F(map, shrink_under_three_processes)
+{
+	long psz = self->psz;
+	const int nproc = 3;
+	int go[3][2], ready[2];
+	pid_t pids[3];
+	char c, *p;
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 4 * psz));
+	p = map_region(self->fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (long i = 0; i < 4 * psz; i++)
+		p[i] = pattern(i, 5);
+	munmap(p, 4 * psz);
+	ASSERT_EQ(0, pipe(ready));
+
+	for (int n = 0; n < nproc; n++) {
+		ASSERT_EQ(0, pipe(go[n]));
+		pids[n] = fork();
+		ASSERT_LE(0, pids[n]);
+		if (pids[n] == 0) {
+			int fd = shmdev_open(O_RDWR);
+			char *q;
+			long i;
+
+			close(go[n][1]);
+			close(ready[0]);
+			q = map_region(fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+			if (q == MAP_FAILED)
+				_exit(10);
+			/* Every page mapped in this process before the shrink. */
+			for (i = 0; i < 4 * psz; i += psz)
+				if (q[i] != pattern(i, 5))
+					_exit(11);
+			if (write(ready[1], "r", 1) != 1 || read(go[n][0], &c, 1) != 1)
+				_exit(12);
+			for (i = 0; i < psz + psz / 2; i++)
+				if (q[i] != pattern(i, 5))
+					_exit(13);
+			if (probe_read(q + 2 * psz, &c) != SIGBUS ||
+			    probe_read(q + 3 * psz + 1, &c) != SIGBUS)
+				_exit(14);
+			if (write(ready[1], "r", 1) != 1 || read(go[n][0], &c, 1) != 1)
+				_exit(15);
+			/* Regrown: the old tail reads as zeroes. */
+			if (!all_zero(q + psz + psz / 2, 2 * psz + psz / 2))
+				_exit(16);
+			_exit(0);
+		}
+		close(go[n][0]);
+	}
+	/* A child that dies closes its end: the reads below see EOF. */
+	close(ready[1]);
+	for (int n = 0; n < nproc; n++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, shmdev_set_size(self->fd, psz + psz / 2));
+	for (int n = 0; n < nproc; n++)
+		ASSERT_EQ(1, write(go[n][1], "g", 1));
+	for (int n = 0; n < nproc; n++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 4 * psz));
+	for (int n = 0; n < nproc; n++)
+		ASSERT_EQ(1, write(go[n][1], "g", 1));
+	for (int n = 0; n < nproc; n++) {
+		EXPECT_TRUE(child_ok(pids[n]));
+		close(go[n][1]);
+	}
+	close(ready[0]);
+}
+
+/*
+ * Two processes that open and map the device each on their own, with no
+ * mapping inherited, see each other's writes.
+ */
+TEST_F(map, independent_processes)
+{
+	long psz = self->psz;
+	int to_b[2], to_a[2];
+	pid_t a, b;
+
+	ASSERT_EQ(0, pipe(to_b));
+	ASSERT_EQ(0, pipe(to_a));
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		int fd = shmdev_open(O_RDWR);
+		char c, *q = map_region(fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+
+		if (q == MAP_FAILED)
+			_exit(10);
+		strcpy(q + psz, "from a");
+		if (write(to_b[1], "a", 1) != 1 || read(to_a[0], &c, 1) != 1)
+			_exit(11);
+		_exit(strcmp(q + 2 * psz, "from b") ? 12 : 0);
+	}
+	b = fork();
+	ASSERT_LE(0, b);
+	if (b == 0) {
+		int fd = shmdev_open(O_RDWR);
+		char c, *q;
+
+		if (read(to_b[0], &c, 1) != 1)
+			_exit(10);
+		q = map_region(fd, 4 * psz, PROT_READ | PROT_WRITE, 0);
+		if (q == MAP_FAILED)
+			_exit(11);
+		if (strcmp(q + psz, "from a"))
+			_exit(12);
+		strcpy(q + 2 * psz, "from b");
+		_exit(write(to_a[1], "b", 1) == 1 ? 0 : 13);
+	}
+	EXPECT_TRUE(child_ok(a));
+	EXPECT_TRUE(child_ok(b));
+}
+
+/* A fork child shares the mapping both ways. */
+TEST_F(map, fork_shares)
+{
+	long psz = self->psz;
+	int sync[2];
+	char *p, c;
+	pid_t pid;
+
+	p = map_region(self->fd, 2 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'p';
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (p[0] != 'p')
+			_exit(10);
+		p[psz] = 'c';
+		_exit(0);
+	}
+	EXPECT_TRUE(child_ok(pid));
+	EXPECT_EQ('c', p[psz]);
+	ASSERT_EQ(1, pread(self->fd, &c, 1, psz));
+	EXPECT_EQ('c', c);
+	munmap(p, 2 * psz);
+}
+
+/* The bytes outlive every file and mapping: a writer may exit first. */
+TEST_F(map, persists_after_last_close)
+{
+	long psz = self->psz;
+	struct shmdev_info info;
+	pid_t pid;
+	char *p;
+
+	close(self->fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = shmdev_open(O_RDWR);
+		char *q = map_region(fd, 16 * psz, PROT_READ | PROT_WRITE, 0);
+
+		if (q == MAP_FAILED)
+			_exit(10);
+		for (long i = 0; i < 16 * psz; i++)
+			q[i] = pattern(i, 6);
+		_exit(0);
+	}
+	ASSERT_TRUE(child_ok(pid));
+
+	self->fd = shmdev_open(O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(1U, info.nr_files);
+	EXPECT_EQ(0U, info.nr_mappings);
+	EXPECT_EQ(16ULL, info.nr_pages);
+	p = map_region(self->fd, 16 * psz, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (long i = 0; i < 16 * psz; i++)
+		ASSERT_EQ(pattern(i, 6), p[i]);
+	munmap(p, 16 * psz);
+}
+
+static void write_all(int fd, __u64 len, unsigned int seed)
+{
+	char *q = map_region(fd, len, PROT_READ | PROT_WRITE, 0);
+
+	if (q == MAP_FAILED)
+		return;
+	for (__u64 i = 0; i < len; i++)
+		q[i] = pattern(i, seed);
+	munmap(q, len);
+}
+
+static bool check_all(int fd, __u64 len, unsigned int seed)
+{
+	char *q = map_region(fd, len, PROT_READ, 0);
+	bool ok = q != MAP_FAILED;
+
+	for (__u64 i = 0; ok && i < len; i++)
+		ok = q[i] == pattern(i, seed);
+	if (q != MAP_FAILED)
+		munmap(q, len);
+	return ok;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = atol(line + strlen(key) + 1);
+	fclose(f);
+	return v;
+}
+
+/* drop_caches drops clean unmapped page cache: never the region's pages. */
+TEST_F(map, survives_drop_caches)
+{
+	__u64 len = 16 * self->psz;
+	struct shmdev_info info;
+	int fd;
+
+	write_all(self->fd, len, 7);
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "no /proc/sys/vm/drop_caches");
+	ASSERT_EQ(2, write(fd, "3\n", 2));
+	close(fd);
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(16ULL, info.nr_pages);
+	EXPECT_TRUE(check_all(self->fd, len, 7));
+}
+
+/*
+ * Memory pressure: another process takes most of the free memory. The
+ * region's pages sit on the unevictable list and keep their bytes.
+ */
+TEST_F(map, survives_memory_pressure)
+{
+	__u64 len = 32ULL << 20;
+	long unevictable, avail;
+	pid_t pid;
+
+	if (len > self->max)
+		len = self->max;
+	ASSERT_EQ(0, shmdev_reset(self->fd, len));
+	unevictable = meminfo_kb("Unevictable");
+	write_all(self->fd, len, 8);
+	/* Less the folios still in per-CPU LRU batches. */
+	EXPECT_LE(unevictable + (long)(len >> 10) - 2 * 32 * self->psz / 1024,
+		  meminfo_kb("Unevictable"));
+
+	avail = meminfo_kb("MemAvailable");
+	ASSERT_LT(0, avail);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Leave 48 MiB: pressure, not the OOM killer. */
+		size_t hog = (size_t)(avail - 48 * 1024) * 1024;
+		char *m = mmap(NULL, hog, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			_exit(10);
+		for (size_t i = 0; i < hog; i += 4096)
+			m[i] = 1;
+		_exit(0);
+	}
+	EXPECT_TRUE(child_ok(pid));
+	EXPECT_TRUE(check_all(self->fd, len, 8));
+}
+
+int main(int argc, char **argv)
+{
+	if (access(SHMDEV_PATH, F_OK))
+		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
+			       SHMDEV_PATH);
+	return test_harness_run(argc, argv);
+}
