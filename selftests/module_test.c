@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module lifetime: rmmod is refused while a file or a mapping of the
+ * device is alive, unloading returns every page to the system, and the
+ * max_size parameter is validated at load.
+ *
+ * The tests unload and reload the module: they need its object file,
+ * $SHMDEV_KO or /lib/modules/shmdev.ko, and are skipped without it. Each
+ * leaves the module loaded with default parameters.
+ */
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "shmdev_util.h"
+
+#include "../../kselftest_harness.h"
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("SHMDEV_KO");
+
+	return p ? p : "/lib/modules/shmdev.ko";
+}
+
+static int unload(void)
+{
+	return syscall(SYS_delete_module, "shmdev", O_NONBLOCK);
+}
+
+static int load(const char *params)
+{
+	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
+static bool loaded(void)
+{
+	return access("/sys/module/shmdev", F_OK) == 0;
+}
+
+static long mem_free_kb(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+FIXTURE(mod) {
+	long psz;
+};
+
+FIXTURE_SETUP(mod)
+{
+	self->psz = page_size();
+	if (access(ko_path(), R_OK))
+		SKIP(return, "no module object at %s (set SHMDEV_KO)", ko_path());
+	if (!loaded())
+		ASSERT_EQ(0, load(""));
+}
+
+FIXTURE_TEARDOWN(mod)
+{
+	if (!loaded())
+		load("");
+}
+
+TEST_F(mod, unload_refused_while_open)
+{
+	int fd = shmdev_open(O_RDONLY);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, unload());
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	EXPECT_TRUE(loaded());
+	close(fd);
+	ASSERT_EQ(0, unload());
+	EXPECT_FALSE(loaded());
+	EXPECT_NE(0, access(SHMDEV_PATH, F_OK));
+	ASSERT_EQ(0, load(""));
+}
+
+/* A mapping keeps the module after its file descriptor is closed. */
+TEST_F(mod, unload_refused_while_mapped)
+{
+	int fd = shmdev_open(O_RDWR);
+	char *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, shmdev_reset(fd, self->psz));
+	p = mmap(NULL, self->psz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	p[0] = 'm';
+
+	EXPECT_EQ(-1, unload());
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	EXPECT_EQ('m', p[0]);
+	ASSERT_EQ(0, munmap(p, self->psz));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+/*
+ * 64 MiB populated, unmapped and closed stay allocated (the region keeps
+ * them); unloading the module gives them all back.
+ */
+TEST_F(mod, unload_frees_pages)
+{
+	const __u64 len = 64ULL << 20;
+	const long len_kb = len >> 10, slack_kb = 8 << 10;
+	long before, populated, after;
+	struct shmdev_info info;
+	char *p;
+	int fd;
+
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+	before = mem_free_kb();
+	ASSERT_LT(len_kb + slack_kb, before);
+
+	fd = shmdev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, shmdev_set_size(fd, len));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (__u64 i = 0; i < len; i += self->psz)
+		p[i] = 1;
+	ASSERT_EQ(0, munmap(p, len));
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(len / self->psz, info.nr_pages);
+	close(fd);
+
+	populated = mem_free_kb();
+	EXPECT_LE(populated, before - len_kb + slack_kb);
+	ASSERT_EQ(0, unload());
+	after = mem_free_kb();
+	TH_LOG("MemFree: %ld kB before, %ld populated, %ld after unload",
+	       before, populated, after);
+	EXPECT_GE(after, before - slack_kb);
+	EXPECT_GE(after - populated, len_kb - slack_kb);
+	ASSERT_EQ(0, load(""));
+}
+
+/* Invalid max_size values fail the load: EINVAL, ERANGE past 64 bits. */
+TEST_F(mod, max_size_parameter)
+{
+	const struct {
+		const char *params;
+		int err;
+	} bad[] = {
+		{ "max_size=0", EINVAL },
+		{ "max_size=4097", EINVAL },
+		{ "max_size=abc", EINVAL },
+		{ "max_size=-4096", EINVAL },
+		{ "max_size=1099511631872", EINVAL },
+		{ "max_size=18446744073709551616", ERANGE },
+	};
+	int fd;
+
+	ASSERT_EQ(0, unload());
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-1, load(bad[i].params));
+		EXPECT_EQ(bad[i].err, errno) TH_LOG("%s", bad[i].params);
+		EXPECT_FALSE(loaded());
+	}
+
+	ASSERT_EQ(0, load("max_size=8192"));
+	EXPECT_EQ(8192ULL, shmdev_max_size());
+	fd = shmdev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, shmdev_set_size(fd, 8192));
+	EXPECT_EQ(-1, shmdev_set_size(fd, 8193));
+	EXPECT_EQ(EFBIG, errno);
+	close(fd);
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(256ULL << 20, shmdev_max_size());
+}
+
+int main(int argc, char **argv)
+{
+	if (access(SHMDEV_PATH, F_OK))
+		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
+			       SHMDEV_PATH);
+	return test_harness_run(argc, argv);
+}
