@@ -6,6 +6,7 @@
 #   make KDIR=DIR       build against the kernel build tree in DIR
 #   make check          run the selftests in a VM on every kernel of the matrix
 #   make lint           checkpatch --strict, sparse and kernel-doc
+#   make bench          the benchmarks, in a VM on every kernel of the matrix
 #   make clean          remove build/
 #
 # Everything built lands in build/.
@@ -26,7 +27,7 @@ endif
 endif
 endif
 
-.PHONY: all module userspace selftests check lint clean setup
+.PHONY: all module userspace selftests check lint bench clean setup
 
 all: module
 
@@ -62,6 +63,9 @@ check:
 
 lint:
 	@$(S)/lint.sh
+
+bench:
+	@$(S)/bench.sh
 
 clean:
 	rm -rf $(B)
