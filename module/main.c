@@ -3,8 +3,9 @@
  * shmdev - a shared-memory character device
  *
  * /dev/shmdev binds every open file to the default region (region.c):
- * mmap(MAP_SHARED) maps its pages, read() and write() access its bytes, and
- * ioctls size it and report on it. Userspace sees, for instance:
+ * mmap(MAP_SHARED) maps its pages, read() and write() access its bytes,
+ * ioctls size it and report on it, and NOTIFY, WAIT and poll give a
+ * wake-up channel (notify.c). Userspace sees, for instance:
  *
  *	fd = open("/dev/shmdev", O_RDWR);
  *	ioctl(fd, SHMDEV_IOC_SET_SIZE, &(__u64){ 1 << 20 });
@@ -70,6 +71,7 @@ static int shmdev_open(struct inode *inode, struct file *file)
 	if (!sf)
 		return -ENOMEM;
 	sf->region = shmdev_region_get(region);
+	atomic64_set(&sf->acked_seq, shmdev_region_seq(region));
 	atomic_inc(&region->nr_files);
 	file->private_data = sf;
 	/*
@@ -121,6 +123,13 @@ static loff_t shmdev_llseek(struct file *file, loff_t offset, int whence)
 					shmdev_region_size(region));
 }
 
+static __poll_t shmdev_poll(struct file *file, poll_table *wait)
+{
+	struct shmdev_file *sf = file->private_data;
+
+	return shmdev_region_poll(sf->region, file, &sf->acked_seq, wait);
+}
+
 static long shmdev_ioc_set_size(struct file *file, struct shmdev_region *region,
 				void __user *argp)
 {
@@ -155,6 +164,46 @@ static long shmdev_ioc_get_info(struct shmdev_region *region, void __user *argp)
 	return 0;
 }
 
+static long shmdev_ioc_notify(struct shmdev_file *sf, void __user *argp)
+{
+	__u64 __user *useq = argp;
+	u64 seq;
+
+	/*
+	 * Fail a bad pointer before the sequence moves: a rejected call
+	 * changes nothing (short of another thread unmapping it between).
+	 */
+	if (put_user(0, useq))
+		return -EFAULT;
+	seq = shmdev_region_notify(sf->region);
+	atomic64_set(&sf->acked_seq, seq);
+	if (put_user(seq, useq))
+		return -EFAULT;
+	return 0;
+}
+
+static long shmdev_ioc_wait(struct shmdev_file *sf, void __user *argp)
+{
+	struct shmdev_wait __user *uwait = argp;
+	struct shmdev_wait args;
+	u64 seq;
+	int ret;
+
+	if (copy_from_user(&args, uwait, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.pad)
+		return -EINVAL;
+
+	seq = args.seq;
+	ret = shmdev_region_wait(sf->region, &seq, args.timeout_ns);
+	if (ret)
+		return ret;
+	atomic64_set(&sf->acked_seq, seq);
+	if (put_user(seq, &uwait->seq))
+		return -EFAULT;
+	return 0;
+}
+
 static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct shmdev_file *sf = file->private_data;
@@ -167,6 +216,10 @@ static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return shmdev_ioc_get_size(sf->region, argp);
 	case SHMDEV_IOC_GET_INFO:
 		return shmdev_ioc_get_info(sf->region, argp);
+	case SHMDEV_IOC_NOTIFY:
+		return shmdev_ioc_notify(sf, argp);
+	case SHMDEV_IOC_WAIT:
+		return shmdev_ioc_wait(sf, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
@@ -180,6 +233,7 @@ static const struct file_operations shmdev_fops = {
 	.read_iter	= shmdev_read_iter,
 	.write_iter	= shmdev_write_iter,
 	.llseek		= shmdev_llseek,
+	.poll		= shmdev_poll,
 	.unlocked_ioctl	= shmdev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

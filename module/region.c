@@ -168,6 +168,8 @@ struct shmdev_region *shmdev_region_create(u64 max_size)
 	kref_init(&region->refcount);
 	region->inode = inode;
 	region->max_size = max_size;
+	atomic64_set(&region->seq, 0);
+	init_waitqueue_head(&region->wq);
 	return region;
 }
 
@@ -299,7 +301,7 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 /**
  * shmdev_region_info() - fill the region's part of struct shmdev_info
  * @region: the region
- * @info: filled with size, max_size, nr_pages, nr_mappings and nr_files
+ * @info: filled with size, max_size, seq, nr_pages, nr_mappings, nr_files
  *
  * The values are a snapshot; each may change as soon as it is read.
  */
@@ -307,6 +309,7 @@ void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info)
 {
 	info->size = shmdev_region_size(region);
 	info->max_size = region->max_size;
+	info->seq = shmdev_region_seq(region);
 	info->nr_pages = READ_ONCE(region->inode->i_mapping->nrpages);
 	info->nr_mappings = atomic_read(&region->nr_mappings);
 	info->nr_files = atomic_read(&region->nr_files);

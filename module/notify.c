@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmdev notification: a 64-bit sequence and a wait queue per region.
+ *
+ * NOTIFY increments the sequence and wakes every waiter. WAIT sleeps
+ * until the sequence differs from the one the caller last saw. poll
+ * reports a file readable while the sequence differs from the one that
+ * file last acknowledged.
+ *
+ * No wake-up is lost: the sequence only changes with the wait queue's lock
+ * held, and the wake-up happens under that same lock. A waiter puts itself
+ * on the queue (taking the lock) before it reads the sequence, so a NOTIFY
+ * either comes before that read, which then sees the new value, or after
+ * the waiter is on the queue, which the wake-up then finds. poll relies on
+ * the same order: poll_wait() queues the poller (under the lock) before
+ * shmdev_region_poll() reads the sequence, as fs/eventfd.c explains.
+ *
+ * The sequence is an atomic64_t only so that readers that do not take the
+ * lock never see a torn value on 32-bit machines.
+ */
+
+#include <linux/atomic.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/lockdep.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
+
+#include "shmdev.h"
+
+#define SHMDEV_POLL_EVENTS	(EPOLLIN | EPOLLRDNORM | EPOLLPRI)
+
+/**
+ * shmdev_region_seq() - the current notification sequence of a region
+ * @region: the region
+ *
+ * Return: the sequence; it may change as soon as it is read.
+ */
+u64 shmdev_region_seq(struct shmdev_region *region)
+{
+	return atomic64_read(&region->seq);
+}
+
+/**
+ * shmdev_region_notify() - increment the sequence and wake every waiter
+ * @region: the region
+ *
+ * Return: the new sequence.
+ * Context: Any context that may take a spinlock with interrupts disabled.
+ */
+u64 shmdev_region_notify(struct shmdev_region *region)
+{
+	unsigned long flags;
+	u64 seq;
+
+	spin_lock_irqsave(&region->wq.lock, flags);
+	seq = atomic64_inc_return(&region->seq);
+	/* Every waiter: WAIT sleeps non-exclusive, and so do pollers. */
+	wake_up_locked_poll(&region->wq, SHMDEV_POLL_EVENTS);
+	spin_unlock_irqrestore(&region->wq.lock, flags);
+	return seq;
+}
+
+static bool shmdev_seq_moved(struct shmdev_region *region, u64 seen)
+{
+	return atomic64_read(&region->seq) != seen;
+}
+
+/**
+ * shmdev_region_wait() - wait for the sequence to move
+ * @region: the region
+ * @seq: in: the sequence the caller last saw; out, on success: the
+ *	current sequence
+ * @timeout_ns: relative timeout; negative: none, 0: do not block
+ *
+ * Returns at once if the sequence already differs from @seq. The wait is
+ * interruptible, hence also killable.
+ *
+ * Return: 0 when the sequence differs from @seq; -ETIMEDOUT when the
+ * timeout expired first; -EINTR when a signal arrived first (the call is
+ * not restarted, whatever SA_RESTART says, since the time already waited
+ * would be lost).
+ * Context: Process context; sleeps.
+ */
+int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
+{
+	u64 seen = *seq;
+	int ret;
+
+	if (timeout_ns == 0)
+		ret = shmdev_seq_moved(region, seen) ? 0 : -ETIME;
+	else if (timeout_ns < 0)
+		ret = wait_event_interruptible(region->wq,
+					       shmdev_seq_moved(region, seen));
+	else
+		ret = wait_event_interruptible_hrtimeout(region->wq,
+							 shmdev_seq_moved(region, seen),
+							 ns_to_ktime(timeout_ns));
+	switch (ret) {
+	case 0:
+		*seq = shmdev_region_seq(region);
+		return 0;
+	case -ETIME:
+		return -ETIMEDOUT;
+	default:
+		return -EINTR;
+	}
+}
+
+/**
+ * shmdev_region_poll() - poll state of a file bound to a region
+ * @region: the region
+ * @file: the file being polled
+ * @acked_seq: the sequence @file last acknowledged
+ * @wait: the poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM | EPOLLPRI when the region's sequence
+ * differs from @acked_seq, else 0.
+ */
+__poll_t shmdev_region_poll(struct shmdev_region *region, struct file *file,
+			    atomic64_t *acked_seq, poll_table *wait)
+{
+	/* Queue first, then read the sequence: see the top of this file. */
+	poll_wait(file, &region->wq, wait);
+	return shmdev_seq_moved(region, atomic64_read(acked_seq)) ?
+	       SHMDEV_POLL_EVENTS : 0;
+}
