@@ -13,5 +13,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh"
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"
-	"$here/vm-run" --kernel "$k" -- fault_bench "$@"
+	"$here/vm-run" --kernel "$k" -- sh -c "fault_bench && notify_bench"
 done

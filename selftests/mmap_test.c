@@ -371,21 +371,6 @@ static bool check_all(int fd, __u64 len, unsigned int seed)
 	return ok;
 }
 
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = atol(line + strlen(key) + 1);
-	fclose(f);
-	return v;
-}
-
 /* drop_caches drops clean unmapped page cache: never the region's pages. */
 TEST_F(map, survives_drop_caches)
 {
@@ -402,6 +387,32 @@ TEST_F(map, survives_drop_caches)
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
 	EXPECT_EQ(16ULL, info.nr_pages);
 	EXPECT_TRUE(check_all(self->fd, len, 7));
+}
+
+/*
+ * Compaction migrates movable pages: the region's pages may move to other
+ * frames while mapped and unmapped, and keep their bytes and their place.
+ */
+TEST_F(map, survives_compaction)
+{
+	__u64 len = 8ULL << 20;
+	int fd;
+	char *p;
+
+	ASSERT_EQ(0, shmdev_reset(self->fd, len));
+	write_all(self->fd, len, 9);
+	/* Half the pages stay mapped here during compaction. */
+	p = map_region(self->fd, len / 2, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "no /proc/sys/vm/compact_memory");
+	ASSERT_EQ(2, write(fd, "1\n", 2));
+	close(fd);
+	for (__u64 i = 0; i < len / 2; i++)
+		ASSERT_EQ(pattern(i, 9), p[i]);
+	munmap(p, len / 2);
+	EXPECT_TRUE(check_all(self->fd, len, 9));
 }
 
 /*
@@ -443,10 +454,4 @@ TEST_F(map, survives_memory_pressure)
 	EXPECT_TRUE(check_all(self->fd, len, 8));
 }
 
-int main(int argc, char **argv)
-{
-	if (access(SHMDEV_PATH, F_OK))
-		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
-			       SHMDEV_PATH);
-	return test_harness_run(argc, argv);
-}
+SHMDEV_TEST_MAIN

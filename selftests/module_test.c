@@ -47,21 +47,6 @@ static bool loaded(void)
 	return access("/sys/module/shmdev", F_OK) == 0;
 }
 
-static long mem_free_kb(void)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemFree: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 FIXTURE(mod) {
 	long psz;
 };
@@ -161,7 +146,7 @@ TEST_F(mod, unload_frees_pages)
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
 	usleep(200000);
-	before = mem_free_kb();
+	before = meminfo_kb("MemFree");
 	ASSERT_LT(len_kb + slack_kb, before);
 
 	fd = shmdev_open(O_RDWR);
@@ -180,9 +165,9 @@ TEST_F(mod, unload_frees_pages)
 	 * MemFree also moves with whatever else the system frees meanwhile
 	 * (earlier tests' processes): judge the unload by what it gives back.
 	 */
-	populated = mem_free_kb();
+	populated = meminfo_kb("MemFree");
 	ASSERT_EQ(0, unload());
-	after = mem_free_kb();
+	after = meminfo_kb("MemFree");
 	TH_LOG("MemFree: %ld kB before, %ld populated, %ld after unload",
 	       before, populated, after);
 	EXPECT_GE(after, before - slack_kb);
@@ -226,10 +211,4 @@ TEST_F(mod, max_size_parameter)
 	EXPECT_EQ(256ULL << 20, shmdev_max_size());
 }
 
-int main(int argc, char **argv)
-{
-	if (access(SHMDEV_PATH, F_OK))
-		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
-			       SHMDEV_PATH);
-	return test_harness_run(argc, argv);
-}
+SHMDEV_TEST_MAIN

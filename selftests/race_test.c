@@ -173,10 +173,4 @@ TEST(resize_against_fault)
 	close(fd);
 }
 
-int main(int argc, char **argv)
-{
-	if (access(SHMDEV_PATH, F_OK))
-		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
-			       SHMDEV_PATH);
-	return test_harness_run(argc, argv);
-}
+SHMDEV_TEST_MAIN

@@ -389,10 +389,4 @@ TEST_F(region, io_from_own_mapping)
 	munmap(p, 4 * psz);
 }
 
-int main(int argc, char **argv)
-{
-	if (access(SHMDEV_PATH, F_OK))
-		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
-			       SHMDEV_PATH);
-	return test_harness_run(argc, argv);
-}
+SHMDEV_TEST_MAIN

@@ -141,4 +141,34 @@ static inline bool all_zero(const char *p, size_t len)
 	return true;
 }
 
+/* A field of /proc/meminfo in kB, or -1. */
+static inline long meminfo_kb(const char *key)
+{
+	size_t n = strlen(key);
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * main() of every test program, after kselftest_harness.h: the whole
+ * program is skipped (exit 4) when the device is absent.
+ */
+#define SHMDEV_TEST_MAIN						\
+int main(int argc, char **argv)						\
+{									\
+	if (access(SHMDEV_PATH, F_OK))					\
+		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n", \
+			       SHMDEV_PATH);				\
+	return test_harness_run(argc, argv);				\
+}
+
 #endif /* SHMDEV_UTIL_H */

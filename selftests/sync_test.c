@@ -172,10 +172,4 @@ TEST_F(sync, futex_wake)
 	EXPECT_TRUE(child_ok(pid));
 }
 
-int main(int argc, char **argv)
-{
-	if (access(SHMDEV_PATH, F_OK))
-		ksft_exit_skip("%s is absent: is the shmdev module loaded?\n",
-			       SHMDEV_PATH);
-	return test_harness_run(argc, argv);
-}
+SHMDEV_TEST_MAIN

@@ -25,32 +25,13 @@
 
 #include <linux/shmdev.h>
 
+#include "bench.h"
+
 enum { KIND_SHMDEV, KIND_MEMFD, NR_KINDS };
 enum { TEST_FIRST, TEST_RESIDENT, NR_TESTS };
 
 static const char *const kind_name[NR_KINDS] = { "shmdev", "memfd" };
 static const char *const test_name[NR_TESTS] = { "first-touch write", "resident read" };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* An empty object of @len bytes of the given kind, or -errno. */
 static int make_empty(int kind, size_t len)
