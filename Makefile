@@ -27,7 +27,8 @@ endif
 endif
 endif
 
-.PHONY: all module userspace selftests check lint bench clean setup
+.PHONY: all module userspace userspace-test selftests check lint bench demo \
+	install load unload clean setup
 
 all: module
 
@@ -45,6 +46,12 @@ endif
 
 userspace:
 	@$(MAKE) -s -C userspace OUT=$(B)/userspace
+
+# The library's unit tests, on this machine (they need no module).
+userspace-test:
+	@ksrc=$$($(S)/ksrc.sh) && \
+	$(MAKE) -s -C userspace OUT=$(B)/userspace \
+		HARNESS=$$ksrc/tools/testing/selftests test
 
 # The selftests build as they would in tools/testing/selftests/drivers/shmdev
 # of a kernel tree, with that tree's lib.mk, and statically linked so that
@@ -66,6 +73,30 @@ lint:
 
 bench:
 	@$(S)/bench.sh
+
+demo:
+	@$(S)/demo.sh
+
+# On a real machine, for the running kernel (or KDIR=...): the module into
+# /lib/modules/<release>/updates, the userspace into $(PREFIX).
+PREFIX ?= /usr/local
+
+install:
+	@test -f "$(KDIR)/Makefile" || \
+		{ echo "no kernel build tree at '$(KDIR)': install linux-headers-$$(uname -r) or set KDIR" >&2; exit 1; }
+	@ko=$$($(S)/build-module.sh "$(KDIR)") && \
+	rel=$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$(KDIR)/include/generated/utsrelease.h") && \
+	install -D -m 644 $$ko $(DESTDIR)/lib/modules/$$rel/updates/shmdev.ko && \
+	if [ -z "$(DESTDIR)" ]; then depmod -a $$rel; fi
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace PREFIX=$(PREFIX) install
+
+load:
+	@if modinfo shmdev >/dev/null 2>&1; then modprobe shmdev; \
+	else insmod $$($(S)/build-module.sh "$(KDIR)"); fi
+	@ls -l /dev/shmdev
+
+unload:
+	rmmod shmdev
 
 clean:
 	rm -rf $(B)

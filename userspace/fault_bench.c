@@ -11,7 +11,6 @@
  * shmdev / memfd (below 1.0: shmdev is faster).
  */
 
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

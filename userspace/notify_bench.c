@@ -13,7 +13,6 @@
  * ratios to shmdev are printed.
  */
 
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

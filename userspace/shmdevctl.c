@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmdevctl - inspect and drive /dev/shmdev from the shell
+ *
+ * Exit status: 0 success, 1 the operation failed (the message says why),
+ * 2 bad usage, 3 a wait timed out.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/shmdev.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
+
+struct ctx {
+	const char *device;
+	struct shmdev dev;
+};
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int flags;	/* open flags */
+	int (*run)(struct ctx *c, int argc, char **argv);
+};
+
+static const struct command *find_command(const char *name);
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "shmdevctl: %s: %s\n", what, strerror(-err));
+	return EXIT_FAIL;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "shmdevctl%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'shmdevctl %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+static void command_help(const struct command *cmd, FILE *f)
+{
+	fprintf(f, "Usage: shmdevctl [--device PATH] %s %s\n%s", cmd->name,
+		cmd->args, cmd->help);
+}
+
+/*
+ * Parses the options of a subcommand: --help and those in @opts. Returns
+ * the option character, -1 at the end, or '?' after printing a usage
+ * error; 'h' was handled by printing the help.
+ */
+static int next_opt(const struct command *cmd, int argc, char **argv,
+		    const char *shortopts, const struct option *opts)
+{
+	int c = getopt_long(argc, argv, shortopts, opts, NULL);
+
+	if (c == 'h')
+		command_help(cmd, stdout);
+	return c;
+}
+
+static int parse_size_arg(const char *cmd, const char *what, const char *s,
+			  uint64_t *v)
+{
+	int err = shmdev_parse_size(s, v);
+
+	if (err == -ERANGE)
+		return usage_error(cmd, "%s: too large", s);
+	if (err) {
+		fprintf(stderr, "shmdevctl %s: invalid %s '%s' (a byte count such as 4096, 4K, 16M, 1G)\n",
+			cmd, what, s);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void human_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.1f %s", d, units[u]);
+}
+
+/* ---- info --------------------------------------------------------------- */
+
+static int cmd_info(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("info");
+	struct shmdev_info info;
+	char a[32], b[32];
+	bool json = false;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "jh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'j')
+			return EXIT_USAGE;
+		json = true;
+	}
+	if (optind < argc)
+		return usage_error("info", "unexpected argument '%s'", argv[optind]);
+
+	err = shmdev_get_info(&c->dev, &info);
+	if (err)
+		return fail("info", err);
+	if (json) {
+		printf("{\"size\": %llu, \"max_size\": %llu, \"seq\": %llu, "
+		       "\"nr_pages\": %llu, \"nr_mappings\": %u, \"nr_files\": %u}\n",
+		       (unsigned long long)info.size, (unsigned long long)info.max_size,
+		       (unsigned long long)info.seq, (unsigned long long)info.nr_pages,
+		       info.nr_mappings, info.nr_files);
+		return EXIT_OK;
+	}
+	human_bytes(info.size, a, sizeof(a));
+	human_bytes(info.max_size, b, sizeof(b));
+	printf("size       %llu (%s)\n", (unsigned long long)info.size, a);
+	printf("max_size   %llu (%s)\n", (unsigned long long)info.max_size, b);
+	printf("seq        %llu\n", (unsigned long long)info.seq);
+	human_bytes(info.nr_pages * (uint64_t)sysconf(_SC_PAGESIZE), a, sizeof(a));
+	printf("pages      %llu (%s resident)\n", (unsigned long long)info.nr_pages, a);
+	printf("mappings   %u\n", info.nr_mappings);
+	printf("files      %u\n", info.nr_files);
+	return EXIT_OK;
+}
+
+/* ---- size --------------------------------------------------------------- */
+
+static int cmd_size(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("size");
+	uint64_t size;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "h", opts)) != -1)
+		return o == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind > 1)
+		return usage_error("size", "unexpected argument '%s'", argv[optind + 1]);
+	if (optind == argc) {
+		err = shmdev_get_size(&c->dev, &size);
+		if (err)
+			return fail("size", err);
+		printf("%llu\n", (unsigned long long)size);
+		return EXIT_OK;
+	}
+	err = parse_size_arg("size", "size", argv[optind], &size);
+	if (err)
+		return err;
+	err = shmdev_set_size(&c->dev, size);
+	if (err == -EFBIG)
+		fprintf(stderr, "shmdevctl: size: %llu is above the maximum (see 'shmdevctl info')\n",
+			(unsigned long long)size);
+	return err ? (err == -EFBIG ? EXIT_FAIL : fail("size", err)) : EXIT_OK;
+}
+
+/* ---- notify, wait ------------------------------------------------------- */
+
+static int cmd_notify(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("notify");
+	uint64_t seq;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "h", opts)) != -1)
+		return o == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (optind < argc)
+		return usage_error("notify", "unexpected argument '%s'", argv[optind]);
+	err = shmdev_notify(&c->dev, &seq);
+	if (err)
+		return fail("notify", err);
+	printf("%llu\n", (unsigned long long)seq);
+	return EXIT_OK;
+}
+
+static int cmd_wait(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "seq", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("wait");
+	struct shmdev_info info;
+	int64_t timeout = -1;
+	bool have_seq = false;
+	uint64_t seq = 0;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "t:s:h", opts)) != -1) {
+		switch (o) {
+		case 'h':
+			return EXIT_OK;
+		case 't':
+			if (shmdev_parse_duration(optarg, &timeout))
+				return usage_error("wait", "invalid timeout '%s' (such as 500ms, 2s)", optarg);
+			break;
+		case 's':
+			if (shmdev_parse_size(optarg, &seq) || strpbrk(optarg, "kKmMgGtT"))
+				return usage_error("wait", "invalid sequence '%s'", optarg);
+			have_seq = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("wait", "unexpected argument '%s'", argv[optind]);
+	if (!have_seq) {
+		err = shmdev_get_info(&c->dev, &info);
+		if (err)
+			return fail("wait", err);
+		seq = info.seq;
+	}
+	err = shmdev_wait(&c->dev, &seq, timeout);
+	if (err == -ETIMEDOUT) {
+		fprintf(stderr, "shmdevctl: wait: timed out\n");
+		return EXIT_TIMEOUT;
+	}
+	if (err)
+		return fail("wait", err);
+	printf("%llu\n", (unsigned long long)seq);
+	return EXIT_OK;
+}
+
+/* ---- read, write -------------------------------------------------------- */
+
+static void hexdump_line(uint64_t off, const unsigned char *p, size_t n)
+{
+	printf("%08llx ", (unsigned long long)off);
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 8)
+			putchar(' ');
+		if (i < n)
+			printf(" %02x", p[i]);
+		else
+			printf("   ");
+	}
+	printf("  |");
+	for (size_t i = 0; i < n; i++)
+		putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
+	printf("|\n");
+}
+
+static int cmd_read(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "length", required_argument, NULL, 'l' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("read");
+	uint64_t off = 0, len = UINT64_MAX, size, done = 0;
+	unsigned char buf[4096];
+	bool raw = false, have_len = false;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "o:l:rh", opts)) != -1) {
+		switch (o) {
+		case 'h':
+			return EXIT_OK;
+		case 'o':
+			err = parse_size_arg("read", "offset", optarg, &off);
+			if (err)
+				return err;
+			break;
+		case 'l':
+			err = parse_size_arg("read", "length", optarg, &len);
+			if (err)
+				return err;
+			have_len = true;
+			break;
+		case 'r':
+			raw = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("read", "unexpected argument '%s'", argv[optind]);
+	err = shmdev_get_size(&c->dev, &size);
+	if (err)
+		return fail("read", err);
+	if (off > size || (have_len && len > size - off)) {
+		fprintf(stderr, "shmdevctl: read: beyond the size (%llu bytes)\n",
+			(unsigned long long)size);
+		return EXIT_FAIL;
+	}
+	if (!have_len)
+		len = size - off;
+
+	/* Whole hexdump lines of 16 bytes, the last one short. */
+	while (done < len) {
+		size_t want = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		ssize_t n = pread(c->dev.fd, buf, want, off + done);
+
+		if (n < 0)
+			return fail("read", -errno);
+		if (n == 0)
+			break;
+		if (raw) {
+			if (fwrite(buf, 1, n, stdout) != (size_t)n)
+				return fail("read", -EIO);
+		} else {
+			for (ssize_t i = 0; i < n; i += 16)
+				hexdump_line(off + done + i, buf + i, n - i < 16 ? n - i : 16);
+		}
+		done += n;
+	}
+	if (!raw)
+		printf("%08llx\n", (unsigned long long)(off + done));
+	return EXIT_OK;
+}
+
+static int write_all(struct ctx *c, const char *p, size_t n, uint64_t *off)
+{
+	while (n) {
+		ssize_t w = pwrite(c->dev.fd, p, n, *off);
+
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= w;
+		*off += w;
+	}
+	return 0;
+}
+
+static int cmd_write(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "offset", required_argument, NULL, 'o' },
+		{ "notify", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("write");
+	bool notify = false;
+	uint64_t off = 0;
+	int o, err = 0;
+
+	while ((o = next_opt(cmd, argc, argv, "o:nh", opts)) != -1) {
+		switch (o) {
+		case 'h':
+			return EXIT_OK;
+		case 'o':
+			err = parse_size_arg("write", "offset", optarg, &off);
+			if (err)
+				return err;
+			break;
+		case 'n':
+			notify = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		for (int i = optind; i < argc && !err; i++) {
+			if (i > optind)
+				err = write_all(c, " ", 1, &off);
+			if (!err)
+				err = write_all(c, argv[i], strlen(argv[i]), &off);
+		}
+	} else {
+		char buf[4096];
+		ssize_t n;
+
+		while (!err && (n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+			if (n < 0)
+				return fail("write: stdin", -errno);
+			err = write_all(c, buf, n, &off);
+		}
+	}
+	if (err == -ENOSPC) {
+		fprintf(stderr, "shmdevctl: write: no space: the region ends before offset %llu (see 'shmdevctl size')\n",
+			(unsigned long long)off + 1);
+		return EXIT_FAIL;
+	}
+	if (err)
+		return fail("write", err);
+	if (notify) {
+		err = shmdev_notify(&c->dev, NULL);
+		if (err)
+			return fail("notify", err);
+	}
+	return EXIT_OK;
+}
+
+/* ---- watch -------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Reads up to @max bytes of the region into @buf; returns the count. */
+static size_t snapshot(struct ctx *c, unsigned char *buf, size_t max)
+{
+	size_t done = 0;
+
+	while (done < max) {
+		ssize_t n = pread(c->dev.fd, buf + done, max - done, done);
+
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static void print_changes(const unsigned char *a, size_t alen,
+			  const unsigned char *b, size_t blen)
+{
+	size_t n = alen > blen ? alen : blen, shown = 0, i = 0;
+
+	while (i < n) {
+		size_t start;
+
+		while (i < n && i < alen && i < blen && a[i] == b[i])
+			i++;
+		if (i >= n)
+			break;
+		start = i;
+		while (i < n && !(i < alen && i < blen && a[i] == b[i]))
+			i++;
+		if (shown++ == 8) {
+			printf("  ...\n");
+			return;
+		}
+		printf("  bytes %zu-%zu changed:", start, i - 1);
+		for (size_t j = start; j < i && j < start + 16 && j < blen; j++)
+			printf(" %02x", b[j]);
+		if (i - start > 16)
+			printf(" ...");
+		printf("\n");
+	}
+}
+
+static int cmd_watch(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "span", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("watch");
+	uint64_t count = 0, span = 65536, seen = 0;
+	struct sigaction sa = { .sa_handler = on_stop };
+	unsigned char *prev, *cur;
+	struct shmdev_info info;
+	size_t plen, clen;
+	uint64_t seq;
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "c:s:h", opts)) != -1) {
+		switch (o) {
+		case 'h':
+			return EXIT_OK;
+		case 'c':
+			if (shmdev_parse_size(optarg, &count) || strpbrk(optarg, "kKmMgGtT"))
+				return usage_error("watch", "invalid count '%s'", optarg);
+			break;
+		case 's':
+			err = parse_size_arg("watch", "span", optarg, &span);
+			if (err)
+				return err;
+			if (span > (64U << 20))
+				return usage_error("watch", "span '%s' above 64M", optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error("watch", "unexpected argument '%s'", argv[optind]);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	prev = malloc(span ? span : 1);
+	cur = malloc(span ? span : 1);
+	if (!prev || !cur)
+		return fail("watch", -ENOMEM);
+
+	err = shmdev_get_info(&c->dev, &info);
+	if (err)
+		return fail("watch", err);
+	seq = info.seq;
+	plen = snapshot(c, prev, span);
+	printf("watching: seq %llu, size %llu\n", (unsigned long long)seq,
+	       (unsigned long long)info.size);
+	fflush(stdout);
+
+	while (!stop && (!count || seen < count)) {
+		uint64_t old = seq;
+
+		err = shmdev_wait(&c->dev, &seq, -1);
+		if (err == -EINTR)
+			continue;
+		if (err)
+			return fail("watch", err);
+		seen++;
+		err = shmdev_get_info(&c->dev, &info);
+		if (err)
+			return fail("watch", err);
+		clen = snapshot(c, cur, span);
+		printf("seq %llu (+%llu): size %llu, %llu pages\n",
+		       (unsigned long long)seq, (unsigned long long)(seq - old),
+		       (unsigned long long)info.size, (unsigned long long)info.nr_pages);
+		print_changes(prev, plen, cur, clen);
+		fflush(stdout);
+		memcpy(prev, cur, clen);
+		plen = clen;
+	}
+	free(prev);
+	free(cur);
+	return EXIT_OK;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static const struct command commands[] = {
+	{ "info", "[--json]",
+	  "Print the region's size, maximum size, sequence, resident pages,\n"
+	  "mappings and open files; --json prints one JSON object.\n",
+	  O_RDONLY, cmd_info },
+	{ "size", "[BYTES]",
+	  "Print the size in bytes, or set it to BYTES (4096, 4K, 16M, 1G...).\n",
+	  O_RDWR, cmd_size },
+	{ "notify", "",
+	  "Wake every waiter of the region; print the new sequence.\n",
+	  O_RDONLY, cmd_notify },
+	{ "wait", "[--timeout DURATION] [--seq N]",
+	  "Wait for the next notification (or for the sequence to differ from N);\n"
+	  "print the new sequence. DURATION: 500ms, 2s, 10us... Exit status 3 on\n"
+	  "timeout.\n",
+	  O_RDONLY, cmd_wait },
+	{ "read", "[--offset N] [--length N] [--raw]",
+	  "Print the region's bytes, as hexdump -C does, or raw with --raw.\n",
+	  O_RDONLY, cmd_read },
+	{ "write", "[--offset N] [--notify] [TEXT...]",
+	  "Write TEXT (the arguments joined by spaces), or standard input, at\n"
+	  "offset N; --notify notifies afterwards. Writes never grow the region.\n",
+	  O_RDWR, cmd_write },
+	{ "watch", "[--count N] [--span BYTES]",
+	  "Print each notification and the bytes that changed in the first\n"
+	  "BYTES of the region (default 64K), until interrupted or N seen.\n",
+	  O_RDONLY, cmd_watch },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: shmdevctl [--device PATH] COMMAND [OPTIONS]\n"
+		"Inspect and drive the shmdev shared-memory device.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].args);
+	fprintf(f, "\n'shmdevctl COMMAND --help' describes a command.\n"
+		"--device PATH  the device node (default %s)\n\n"
+		"Exit status: 0 success, 1 failure, 2 bad usage, 3 wait timed out.\n",
+		SHMDEV_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { .device = SHMDEV_DEFAULT_PATH, .dev = { .fd = -1 } };
+	const struct command *cmd;
+	int i = 1, err, ret;
+	char prog[32];
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			c.device = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		return usage_error(NULL, "unknown option '%s'", argv[i]);
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_command(argv[i]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[i]);
+
+	/* --help needs no device. */
+	for (int j = i + 1; j < argc; j++) {
+		if (!strcmp(argv[j], "--"))
+			break;
+		if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+			command_help(cmd, stdout);
+			return EXIT_OK;
+		}
+	}
+
+	err = shmdev_open_path(&c.dev, c.device, cmd->flags);
+	if (err) {
+		fprintf(stderr, "shmdevctl: cannot open %s: %s%s\n", c.device,
+			strerror(-err), err == -ENOENT ? " (is the shmdev module loaded?)" : "");
+		return EXIT_FAIL;
+	}
+	/* getopt's messages then read "shmdevctl size: ...". */
+	snprintf(prog, sizeof(prog), "shmdevctl %s", cmd->name);
+	argv[i] = prog;
+	optind = 1;
+	opterr = 1;
+	ret = cmd->run(&c, argc - i, argv + i);
+	shmdev_close(&c.dev);
+	if (ret == '?')
+		ret = EXIT_USAGE;
+	return ret;
+}
