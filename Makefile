@@ -45,7 +45,9 @@ else
 endif
 
 userspace:
-	@$(MAKE) -s -C userspace OUT=$(B)/userspace
+	@ksrc=$$($(S)/ksrc.sh) && \
+	$(MAKE) -s -C userspace OUT=$(B)/userspace \
+		HARNESS=$$ksrc/tools/testing/selftests all vm-tests
 
 # The library's unit tests, on this machine (they need no module).
 userspace-test:

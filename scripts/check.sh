@@ -52,7 +52,7 @@ count "$tap" "${PIPESTATUS[0]}" "host"
 # Runs every selftest program, then the userspace integration tests; each
 # prints its own TAP stream.
 run_all='rc=0
-for t in /opt/shmdev/selftests/* /opt/shmdev/bin/cli_test.sh; do
+for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
 	echo "# test: ${t##*/}"
 	"$t" || rc=1
 done
