@@ -15,8 +15,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-packages=(gcc make libc6-dev perl qemu-system-x86 busybox-static cpio
+packages=(gcc make libc6-dev perl python3 qemu-system-x86 busybox-static cpio
 	  sparse xz-utils linux-source-6.12 gcc-12 pahole)
+# More for one caller, e.g. gnuplot for `make bench`.
+read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
+packages+=(${extra[@]+"${extra[@]}"})
 
 apt_updated=
 apt_update_once()
