@@ -138,6 +138,12 @@ static void obj_destroy(struct obj *o)
 {
 	if (o->p)
 		obj_unmap(o);
+	/* The region outlives its files: free its pages for the next test. */
+	if (o->kind == K_SHMDEV) {
+		__u64 zero = 0;
+
+		ioctl(o->fd, SHMDEV_IOC_SET_SIZE, &zero);
+	}
 	if (o->shmid >= 0)
 		shmctl(o->shmid, IPC_RMID, NULL);
 	if (o->fd >= 0)
@@ -364,7 +370,8 @@ static void usage(FILE *f)
 		"  -s MIB     size of each object (default 32)\n"
 		"  -r ROUNDS  rounds, contenders interleaved (default 7)\n"
 		"  -x         also the scaling runs (size, processes)\n"
-		"  -M MIB     largest size of the scaling runs (default 256)\n"
+		"  -M MIB     largest size of the scaling runs (default 256; the\n"
+		"             module's max_size must allow it)\n"
 		"  -P N       most processes of the scaling runs (default 64)\n"
 		"  -h         this help\n");
 }
@@ -426,7 +433,7 @@ int main(int argc, char **argv)
 
 	fault_matrix(mib << 20, rounds);
 	if (scaling) {
-		scale_mmap(rounds, max_mib * 4);
+		scale_mmap(rounds, max_mib);
 		scale_fault(rounds, max_mib);
 		scale_procs(rounds, max_procs);
 	}
