@@ -5,7 +5,7 @@ SHMDEV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHMDEV_BUILD=${SHMDEV_BUILD:-$SHMDEV_TOP/build}
 SHMDEV_CACHE=${SHMDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shmdev}
 # The kernels `make check` tests on.
-SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12"}
+SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12 6.12-rt"}
 
 log()
 {
