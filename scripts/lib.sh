@@ -29,12 +29,17 @@ kernel_meta()
 	esac
 }
 
-# kernel_env NAME: loads KIMAGE, KDIR, KREL of kernel NAME (after setup).
+# kernel_env NAME: loads KIMAGE, KDIR, KREL of kernel NAME (after setup);
+# "debug" is the debug kernel that scripts/debug-kernel.sh builds.
 kernel_env()
 {
 	local env="$SHMDEV_CACHE/kernels/$1.env"
-	kernel_meta "$1" >/dev/null
-	[ -f "$env" ] || "$SHMDEV_TOP/scripts/setup.sh" "$1"
+	if [ "$1" = debug ]; then
+		"$SHMDEV_TOP/scripts/debug-kernel.sh" >/dev/null
+	else
+		kernel_meta "$1" >/dev/null
+		[ -f "$env" ] || "$SHMDEV_TOP/scripts/setup.sh" "$1"
+	fi
 	# shellcheck disable=SC1090
 	. "$env"
 }
