@@ -5,6 +5,7 @@
 #   make KVER=6.12      build against one kernel of the test matrix
 #   make KDIR=DIR       build against the kernel build tree in DIR
 #   make check          run the selftests in a VM on every kernel of the matrix
+#   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
 #   make lint           checkpatch --strict, sparse and kernel-doc
 #   make bench          the benchmarks, in a VM on every kernel of the matrix
 #   make clean          remove build/
@@ -27,7 +28,7 @@ endif
 endif
 endif
 
-.PHONY: all module userspace userspace-test selftests check lint bench demo \
+.PHONY: all module userspace userspace-test selftests check check-debug lint bench demo \
 	install load unload clean setup
 
 all: module
@@ -69,6 +70,11 @@ selftests:
 
 check:
 	@$(S)/check.sh
+
+# The suite, a longer stress and a fuzz run on the debug kernel (KASAN,
+# lockdep, kmemleak...), built once from linux-source-6.12 (~13 minutes).
+check-debug:
+	@$(S)/check-debug.sh
 
 lint:
 	@$(S)/lint.sh

@@ -29,6 +29,9 @@ echo "kernel-doc -Wall"
 out=$(perl "$ksrc/scripts/kernel-doc" -none -Wall "${srcs[@]}" 2>&1)
 [ -z "$out" ] || { echo "$out"; bad=1; }
 
+echo "syzkaller description against the uapi header"
+"$SHMDEV_TOP/tools/syzkaller/check-const.sh" || bad=1
+
 for k in $SHMDEV_KERNELS; do
 	echo "sparse on kernel $k"
 	kernel_env "$k"

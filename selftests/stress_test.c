@@ -247,7 +247,19 @@ static void worker(int id, double end, unsigned long seed)
 	_exit(c->failed ? 1 : 0);
 }
 
-TEST(stress)
+FIXTURE(stress) {
+};
+
+FIXTURE_SETUP(stress)
+{
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+}
+
+/* The run's own length is bounded by $SHMDEV_STRESS_SECONDS; this by far. */
+TEST_F_TIMEOUT(stress, run, 3600)
 {
 	const char *s = getenv("SHMDEV_STRESS_SECONDS");
 	const char *sd = getenv("SHMDEV_STRESS_SEED");

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check-debug`: the whole test suite, a longer stress run and a fuzz
+# run on the debug kernel (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN;
+# built once by scripts/debug-kernel.sh), then a kmemleak scan after the
+# module is unloaded. Any kernel report fails the run. Ends with one line
+# `N passed, M failed`.
+#
+# Then trinity, the kernel's syscall fuzzer, as an unprivileged user with
+# /dev/shmdev as its victim file.
+#
+# SHMDEV_STRESS_SECONDS (default 60), SHMDEV_FUZZ_SECONDS (default 300) and
+# SHMDEV_TRINITY_SECONDS (default 120) set the lengths.
+
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+"$here/debug-kernel.sh" >/dev/null || die "cannot build the debug kernel"
+SHMDEV_EXTRA_PACKAGES=trinity "$here/setup.sh" || die "setup failed"
+make -s -C "$SHMDEV_TOP" userspace selftests || die "build failed"
+
+stress=${SHMDEV_STRESS_SECONDS:-60}
+fuzz=${SHMDEV_FUZZ_SECONDS:-300}
+trinity=${SHMDEV_TRINITY_SECONDS:-120}
+run_all='rc=0
+export SHMDEV_STRESS_SECONDS='"$stress"'
+for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
+	echo "# test: ${t##*/}"
+	"$t" || rc=1
+done
+echo "# test: shmdev-fuzz"
+if shmdev-fuzz --seconds '"$fuzz"'; then
+	echo "ok 1 shmdev-fuzz"
+else
+	echo "not ok 1 shmdev-fuzz"
+	rc=1
+fi
+echo "# test: trinity"
+if vm-trinity '"$trinity"'; then
+	echo "ok 1 trinity"
+else
+	echo "not ok 1 trinity"
+	rc=1
+fi
+exit $rc'
+
+tap="$SHMDEV_BUILD/check-debug.tap"
+"$here/vm-run" --kernel debug --mem 2G --timeout 3600 \
+	--add-bin trinity --add-bin "$here/vm-trinity" -- sh -c "$run_all" | tee "$tap"
+vm=${PIPESTATUS[0]}
+p=$(grep -cE '^ok [0-9]+ ' "$tap")
+s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
+f=$(grep -cE '^not ok [0-9]+ ' "$tap")
+p=$((p - s))
+if [ "$vm" -ne 0 ] && [ "$f" -eq 0 ]; then
+	echo "not ok - debug kernel: the VM run failed (status $vm)"
+	f=1
+fi
+[ $((p + f + s)) -gt 0 ] || { echo "not ok - debug kernel: no test ran"; f=1; }
+echo "$p passed, $f failed, $s skipped"
+[ "$f" -eq 0 ]
