@@ -48,17 +48,9 @@ fi
 exit $rc'
 
 tap="$SHMDEV_BUILD/check-debug.tap"
+passed=0 failed=0 skipped=0
 "$here/vm-run" --kernel debug --mem 2G --timeout 3600 \
 	--add-bin trinity --add-bin "$here/vm-trinity" -- sh -c "$run_all" | tee "$tap"
-vm=${PIPESTATUS[0]}
-p=$(grep -cE '^ok [0-9]+ ' "$tap")
-s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
-f=$(grep -cE '^not ok [0-9]+ ' "$tap")
-p=$((p - s))
-if [ "$vm" -ne 0 ] && [ "$f" -eq 0 ]; then
-	echo "not ok - debug kernel: the VM run failed (status $vm)"
-	f=1
-fi
-[ $((p + f + s)) -gt 0 ] || { echo "not ok - debug kernel: no test ran"; f=1; }
-echo "$p passed, $f failed, $s skipped"
-[ "$f" -eq 0 ]
+tap_count "$tap" "${PIPESTATUS[0]}" "debug kernel"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

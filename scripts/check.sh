@@ -21,33 +21,10 @@ make -s -C "$SHMDEV_TOP" userspace selftests || die "build failed"
 
 passed=0 failed=0 skipped=0
 
-# count FILE STATUS WHAT: adds the TAP results in FILE to the totals; a
-# non-zero STATUS with no failed test in FILE counts as one failure.
-count()
-{
-	local tap=$1 status=$2 what=$3 p s f
-	p=$(grep -cE '^ok [0-9]+ ' "$tap")
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
-	f=$(grep -cE '^not ok [0-9]+ ' "$tap")
-	p=$((p - s))
-	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $what: failed (status $status)"
-		f=1
-	fi
-	if [ $((p + f + s)) -eq 0 ]; then
-		echo "not ok - $what: no test ran"
-		f=1
-	fi
-	echo "# $what: $p passed, $f failed, $s skipped"
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
-}
-
 echo "# host: library unit tests"
 tap="$SHMDEV_BUILD/check-host.tap"
 make -s -C "$SHMDEV_TOP" userspace-test 2>&1 | tee "$tap"
-count "$tap" "${PIPESTATUS[0]}" "host"
+tap_count "$tap" "${PIPESTATUS[0]}" "host"
 
 # Runs every selftest program, then the userspace integration tests (each
 # prints its own TAP stream), then a seeded fuzz run.
@@ -70,7 +47,7 @@ for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"
 	tap="$SHMDEV_BUILD/check-$k.tap"
 	"$here/vm-run" --kernel "$k" -- sh -c "$run_all" | tee "$tap"
-	count "$tap" "${PIPESTATUS[0]}" "kernel $k"
+	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -43,3 +43,27 @@ kernel_env()
 	# shellcheck disable=SC1090
 	. "$env"
 }
+
+# tap_count FILE STATUS WHAT: adds the TAP results in FILE to the totals
+# $passed, $failed and $skipped; a non-zero STATUS (the run's) with no
+# failed test in FILE, or a FILE with no test at all, counts as a failure.
+tap_count()
+{
+	local tap=$1 status=$2 what=$3 p s f
+	p=$(grep -cE '^ok [0-9]+ ' "$tap")
+	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
+	f=$(grep -cE '^not ok [0-9]+ ' "$tap")
+	p=$((p - s))
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $what: failed (status $status)"
+		f=1
+	fi
+	if [ $((p + f + s)) -eq 0 ]; then
+		echo "not ok - $what: no test ran"
+		f=1
+	fi
+	echo "# $what: $p passed, $f failed, $s skipped"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
