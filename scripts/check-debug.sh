@@ -8,7 +8,8 @@
 # `N passed, M failed`.
 #
 # Then trinity, the kernel's syscall fuzzer, as an unprivileged user with
-# /dev/shmdev as its victim file.
+# /dev/shmdev as its victim file, on Debian's 6.12 kernel: on the debug
+# kernel its children stall before their first call (see the testing page).
 #
 # SHMDEV_STRESS_SECONDS (default 60), SHMDEV_FUZZ_SECONDS (default 300) and
 # SHMDEV_TRINITY_SECONDS (default 120) set the lengths.
@@ -38,19 +39,17 @@ else
 	echo "not ok 1 shmdev-fuzz"
 	rc=1
 fi
-echo "# test: trinity"
-if vm-trinity '"$trinity"'; then
-	echo "ok 1 trinity"
-else
-	echo "not ok 1 trinity"
-	rc=1
-fi
 exit $rc'
 
 tap="$SHMDEV_BUILD/check-debug.tap"
 passed=0 failed=0 skipped=0
-"$here/vm-run" --kernel debug --mem 2G --timeout 3600 \
-	--add-bin trinity --add-bin "$here/vm-trinity" -- sh -c "$run_all" | tee "$tap"
+"$here/vm-run" --kernel debug --mem 2G --timeout 3600 -- sh -c "$run_all" | tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "debug kernel"
+
+tap="$SHMDEV_BUILD/check-trinity.tap"
+"$here/vm-run" --kernel 6.12 --add-bin trinity --add-bin "$here/vm-trinity" \
+	-- sh -c 'vm-trinity '"$trinity"' && echo "ok 1 trinity" || { echo "not ok 1 trinity"; exit 1; }' |
+	grep --line-buffered -v 'Marking syscall' | tee "$tap"
+tap_count "$tap" "${PIPESTATUS[0]}" "trinity on 6.12"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
