@@ -23,23 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 SHMDEV_EXTRA_PACKAGES=trinity "$here/setup.sh" || die "setup failed"
 make -s -C "$SHMDEV_TOP" userspace selftests || die "build failed"
 
-stress=${SHMDEV_STRESS_SECONDS:-60}
-fuzz=${SHMDEV_FUZZ_SECONDS:-300}
 trinity=${SHMDEV_TRINITY_SECONDS:-120}
-run_all='rc=0
-export SHMDEV_STRESS_SECONDS='"$stress"'
-for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
-	echo "# test: ${t##*/}"
-	"$t" || rc=1
-done
-echo "# test: shmdev-fuzz"
-if shmdev-fuzz --seconds '"$fuzz"'; then
-	echo "ok 1 shmdev-fuzz"
-else
-	echo "not ok 1 shmdev-fuzz"
-	rc=1
-fi
-exit $rc'
+run_all=$(vm_suite "${SHMDEV_STRESS_SECONDS:-60}" "${SHMDEV_FUZZ_SECONDS:-300}")
 
 tap="$SHMDEV_BUILD/check-debug.tap"
 passed=0 failed=0 skipped=0

@@ -26,22 +26,7 @@ tap="$SHMDEV_BUILD/check-host.tap"
 make -s -C "$SHMDEV_TOP" userspace-test 2>&1 | tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "host"
 
-# Runs every selftest program, then the userspace integration tests (each
-# prints its own TAP stream), then a seeded fuzz run.
-fuzz_seconds=${SHMDEV_FUZZ_SECONDS:-10}
-run_all='rc=0
-for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
-	echo "# test: ${t##*/}"
-	"$t" || rc=1
-done
-echo "# test: shmdev-fuzz"
-if shmdev-fuzz --seconds '"$fuzz_seconds"'; then
-	echo "ok 1 shmdev-fuzz"
-else
-	echo "not ok 1 shmdev-fuzz"
-	rc=1
-fi
-exit $rc'
+run_all=$(vm_suite "${SHMDEV_STRESS_SECONDS:-10}" "${SHMDEV_FUZZ_SECONDS:-10}")
 
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"

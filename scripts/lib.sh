@@ -67,3 +67,27 @@ tap_count()
 	failed=$((failed + f))
 	skipped=$((skipped + s))
 }
+
+# vm_suite STRESS_SECONDS FUZZ_SECONDS: the shell script the VM runs for
+# `make check` and `make check-debug`: every selftest program, the
+# userspace integration tests (each prints its own TAP stream), then a
+# seeded run of shmdev-fuzz, reported as one TAP line.
+vm_suite()
+{
+	cat <<SUITE
+rc=0
+export SHMDEV_STRESS_SECONDS=$1
+for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
+	echo "# test: \${t##*/}"
+	"\$t" || rc=1
+done
+echo "# test: shmdev-fuzz"
+if shmdev-fuzz --seconds $2; then
+	echo "ok 1 shmdev-fuzz"
+else
+	echo "not ok 1 shmdev-fuzz"
+	rc=1
+fi
+exit \$rc
+SUITE
+}
