@@ -43,4 +43,19 @@ static inline struct folio *shmdev_get_folio(struct address_space *mapping,
 	return IS_ERR(folio) ? NULL : folio;
 }
 
+/*
+ * shmdev_folio_mapcount() - page table entries that map @folio.
+ *
+ * 6.1 does not export folio_mapcount(); there the mapcount of an order-0
+ * folio, all the module allocates, is its page's.
+ */
+static inline int shmdev_folio_mapcount(struct folio *folio)
+{
+#if KERNEL_VERSION(6, 9, 0) > LINUX_VERSION_CODE
+	return page_mapcount(&folio->page);
+#else
+	return folio_mapcount(folio);
+#endif
+}
+
 #endif /* SHMDEV_COMPAT_H */

@@ -14,11 +14,14 @@
  * Documentation/userspace-api/shmdev.rst is the reference of the API.
  */
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -164,6 +167,41 @@ static long shmdev_ioc_get_info(struct shmdev_region *region, void __user *argp)
 	return 0;
 }
 
+static long shmdev_ioc_page_info(struct shmdev_region *region, void __user *argp)
+{
+	struct shmdev_page_query __user *uquery = argp;
+	struct shmdev_page_info __user *upages;
+	struct shmdev_page_query query;
+	u64 end, index;
+	bool show_pfn;
+	u32 done = 0;
+
+	if (copy_from_user(&query, uquery, sizeof(query)))
+		return -EFAULT;
+	if (query.flags)
+		return -EINVAL;
+	upages = u64_to_user_ptr(query.pages);
+	/* As /proc/PID/pagemap: physical addresses are for the privileged. */
+	show_pfn = capable(CAP_SYS_ADMIN);
+
+	/* Below the page count, which is below 2^28: index + done is exact. */
+	end = shmdev_region_page_count(region);
+	for (index = query.index; done < query.count && index < end; index++) {
+		struct shmdev_page_info info;
+
+		shmdev_region_page_info(region, index, show_pfn, &info);
+		if (copy_to_user(&upages[done], &info, sizeof(info)))
+			return -EFAULT;
+		done++;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	if (put_user(done, &uquery->count))
+		return -EFAULT;
+	return 0;
+}
+
 static long shmdev_ioc_notify(struct shmdev_file *sf, void __user *argp)
 {
 	__u64 __user *useq = argp;
@@ -220,9 +258,24 @@ static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return shmdev_ioc_notify(sf, argp);
 	case SHMDEV_IOC_WAIT:
 		return shmdev_ioc_wait(sf, argp);
+	case SHMDEV_IOC_PAGE_INFO:
+		return shmdev_ioc_page_info(sf->region, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
+}
+
+/* /proc/PID/fdinfo/N of a shmdev file, after the VFS's own lines. */
+static void shmdev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct shmdev_file *sf = file->private_data;
+	struct shmdev_region *region = sf->region;
+
+	seq_printf(m, "shmdev-region:\t%u\n", region->id);
+	seq_printf(m, "shmdev-size:\t%llu\n", shmdev_region_size(region));
+	seq_printf(m, "shmdev-max-size:\t%llu\n", region->max_size);
+	seq_printf(m, "shmdev-seq:\t%llu\n", shmdev_region_seq(region));
+	seq_printf(m, "shmdev-acked-seq:\t%lld\n", atomic64_read(&sf->acked_seq));
 }
 
 static const struct file_operations shmdev_fops = {
@@ -236,6 +289,7 @@ static const struct file_operations shmdev_fops = {
 	.poll		= shmdev_poll,
 	.unlocked_ioctl	= shmdev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= shmdev_show_fdinfo,
 };
 
 static struct miscdevice shmdev_misc = {
@@ -259,12 +313,14 @@ static int __init shmdev_init(void)
 		goto err_fs;
 	}
 
+	shmdev_debugfs_init();
 	err = misc_register(&shmdev_misc);
 	if (err)
-		goto err_region;
+		goto err_debugfs;
 	return 0;
 
-err_region:
+err_debugfs:
+	shmdev_debugfs_exit();
 	shmdev_region_put(shmdev_default_region);
 err_fs:
 	shmdev_fs_exit();
@@ -278,6 +334,7 @@ err_fs:
 static void __exit shmdev_exit(void)
 {
 	misc_deregister(&shmdev_misc);
+	shmdev_debugfs_exit();
 	shmdev_region_put(shmdev_default_region);
 	shmdev_fs_exit();
 }

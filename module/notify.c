@@ -27,6 +27,7 @@
 #include <linux/wait.h>
 
 #include "shmdev.h"
+#include "shmdev_trace.h"
 
 #define SHMDEV_POLL_EVENTS	(EPOLLIN | EPOLLRDNORM | EPOLLPRI)
 
@@ -39,6 +40,18 @@
 u64 shmdev_region_seq(struct shmdev_region *region)
 {
 	return atomic64_read(&region->seq);
+}
+
+/* Entries on the wait queue, all of which a NOTIFY wakes; for tracing. */
+static unsigned int shmdev_nr_waiters(struct shmdev_region *region)
+{
+	struct wait_queue_entry *entry;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&region->wq.lock);
+	list_for_each_entry(entry, &region->wq.head, entry)
+		n++;
+	return n;
 }
 
 /**
@@ -55,9 +68,14 @@ u64 shmdev_region_notify(struct shmdev_region *region)
 
 	spin_lock_irqsave(&region->wq.lock, flags);
 	seq = atomic64_inc_return(&region->seq);
+	if (trace_shmdev_notify_enabled())
+		trace_shmdev_notify(region->id, seq, shmdev_nr_waiters(region));
 	/* Every waiter: WAIT sleeps non-exclusive, and so do pollers. */
 	wake_up_locked_poll(&region->wq, SHMDEV_POLL_EVENTS);
 	spin_unlock_irqrestore(&region->wq.lock, flags);
+
+	atomic64_inc(&region->nr_notifies);
+	shmdev_count(SHMDEV_STAT_NOTIFIES);
 	return seq;
 }
 
@@ -85,7 +103,13 @@ static bool shmdev_seq_moved(struct shmdev_region *region, u64 seen)
 int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
 {
 	u64 seen = *seq;
+	u64 start = 0;
 	int ret;
+
+	atomic64_inc(&region->nr_waits);
+	shmdev_count(SHMDEV_STAT_WAITS);
+	if (trace_shmdev_wait_enabled())
+		start = ktime_get_ns();
 
 	if (timeout_ns == 0)
 		ret = shmdev_seq_moved(region, seen) ? 0 : -ETIME;
@@ -99,12 +123,17 @@ int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
 	switch (ret) {
 	case 0:
 		*seq = shmdev_region_seq(region);
-		return 0;
+		break;
 	case -ETIME:
-		return -ETIMEDOUT;
+		ret = -ETIMEDOUT;
+		break;
 	default:
-		return -EINTR;
+		ret = -EINTR;
+		break;
 	}
+	if (trace_shmdev_wait_enabled())
+		trace_shmdev_wait(region->id, ret, start ? ktime_get_ns() - start : 0);
+	return ret;
 }
 
 /**

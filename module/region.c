@@ -14,11 +14,13 @@
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 
 #include "compat.h"
 #include "shmdev.h"
+#include "shmdev_trace.h"
 
 /*
  * Object model
@@ -86,6 +88,10 @@
  * folio lock, except with page faults disabled (write()).
  *
  * @nr_files and @nr_mappings are atomic counters for GET_INFO.
+ *
+ * shmdev_regions_lock protects the list of all regions (for debugfs) and
+ * the id counter. A region is on the list from creation to its release, so
+ * a reader that holds the lock may look at any region on it.
  */
 
 /* "shmd": the pseudo file system is internal; this only names its superblock. */
@@ -93,9 +99,26 @@
 
 static struct vfsmount *shmdev_mnt;
 
+static LIST_HEAD(shmdev_regions);
+static DEFINE_MUTEX(shmdev_regions_lock);
+static u32 shmdev_last_id;
+
+/*
+ * The page cache has removed @folio (truncation, or the region's release);
+ * its memory is freed at its last folio_put(). Migration moves a page to a
+ * new folio without calling this, so pages allocated minus pages freed is
+ * the number of pages in all regions.
+ */
+static void shmdev_free_folio(struct folio *folio)
+{
+	shmdev_count(SHMDEV_STAT_PAGES_FREED);
+	trace_shmdev_page_free(folio->index, folio_pfn(folio));
+}
+
 static const struct address_space_operations shmdev_aops = {
 	.dirty_folio	= noop_dirty_folio,
 	.migrate_folio	= filemap_migrate_folio,
+	.free_folio	= shmdev_free_folio,
 };
 
 static int shmdev_init_fs_context(struct fs_context *fc)
@@ -170,6 +193,11 @@ struct shmdev_region *shmdev_region_create(u64 max_size)
 	region->max_size = max_size;
 	atomic64_set(&region->seq, 0);
 	init_waitqueue_head(&region->wq);
+
+	mutex_lock(&shmdev_regions_lock);
+	region->id = ++shmdev_last_id;
+	list_add_tail(&region->node, &shmdev_regions);
+	mutex_unlock(&shmdev_regions_lock);
 	return region;
 }
 
@@ -190,6 +218,9 @@ static void shmdev_region_release(struct kref *kref)
 	struct shmdev_region *region =
 		container_of(kref, struct shmdev_region, refcount);
 
+	mutex_lock(&shmdev_regions_lock);
+	list_del(&region->node);
+	mutex_unlock(&shmdev_regions_lock);
 	/* No file, and so no mapping, is left: iput() frees every page. */
 	iput(region->inode);
 	kfree(region);
@@ -227,11 +258,12 @@ static pgoff_t shmdev_region_nr_pages(struct shmdev_region *region)
 
 /*
  * The folio at @index, locked and with a reference; allocated, zeroed and
- * added to the page cache if absent. -ERANGE when @index is beyond the
- * size. The caller holds invalidate_lock, shared or exclusive.
+ * added to the page cache if absent, which sets *@allocated. -ERANGE when
+ * @index is beyond the size. The caller holds invalidate_lock, shared or
+ * exclusive.
  */
 static struct folio *shmdev_region_folio(struct shmdev_region *region,
-					 pgoff_t index)
+					 pgoff_t index, bool *allocated)
 {
 	struct address_space *mapping = region->inode->i_mapping;
 	gfp_t gfp = mapping_gfp_mask(mapping);
@@ -261,6 +293,9 @@ static struct folio *shmdev_region_folio(struct shmdev_region *region,
 	}
 	/* Dirty for as long as it is in the page cache: never dropped. */
 	folio_mark_dirty(folio);
+	*allocated = true;
+	shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
+	trace_shmdev_page_alloc(region->id, index, folio_pfn(folio));
 	return folio;
 }
 
@@ -280,13 +315,17 @@ static struct folio *shmdev_region_folio(struct shmdev_region *region,
 int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 {
 	struct inode *inode = region->inode;
+	struct address_space *mapping = inode->i_mapping;
+	unsigned long nrpages;
 	u64 old;
 
 	if (size > region->max_size)
 		return -EFBIG;
 
-	filemap_invalidate_lock(inode->i_mapping);
+	filemap_invalidate_lock(mapping);
 	old = i_size_read(inode);
+	/* No page is added while invalidate_lock is held exclusive. */
+	nrpages = READ_ONCE(mapping->nrpages);
 	i_size_write(inode, size);
 	/*
 	 * Unmaps, then removes, the pages beyond the new size; locks each
@@ -294,7 +333,10 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	 */
 	if (size < old)
 		truncate_pagecache(inode, size);
-	filemap_invalidate_unlock(inode->i_mapping);
+	trace_shmdev_resize(region->id, old, size,
+			    nrpages - READ_ONCE(mapping->nrpages));
+	filemap_invalidate_unlock(mapping);
+	shmdev_count(SHMDEV_STAT_RESIZES);
 	return 0;
 }
 
@@ -315,6 +357,85 @@ void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info)
 	info->nr_files = atomic_read(&region->nr_files);
 }
 
+/**
+ * shmdev_region_page_count() - pages inside the size of a region
+ * @region: the region
+ *
+ * Return: the number of page indices, from 0, that may hold a page; it may
+ * change as soon as it is read.
+ */
+u64 shmdev_region_page_count(struct shmdev_region *region)
+{
+	return DIV_ROUND_UP_ULL(shmdev_region_size(region), PAGE_SIZE);
+}
+
+/**
+ * shmdev_region_page_info() - the state of one page of a region
+ * @region: the region
+ * @index: the page
+ * @show_pfn: report the page frame number (the caller is privileged)
+ * @info: filled; all zero when the page is not resident
+ *
+ * A snapshot: the page is neither locked nor kept, so each value may
+ * change as soon as it is read. The lookup's own reference is not counted.
+ */
+void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
+			     bool show_pfn, struct shmdev_page_info *info)
+{
+	struct folio *folio = shmdev_get_folio(region->inode->i_mapping, index);
+
+	memset(info, 0, sizeof(*info));
+	if (!folio)
+		return;
+
+	info->flags = SHMDEV_PAGE_RESIDENT;
+	if (folio_test_dirty(folio))
+		info->flags |= SHMDEV_PAGE_DIRTY;
+	if (folio_test_locked(folio))
+		info->flags |= SHMDEV_PAGE_LOCKED;
+	if (folio_test_lru(folio))
+		info->flags |= SHMDEV_PAGE_LRU;
+	if (folio_test_unevictable(folio))
+		info->flags |= SHMDEV_PAGE_UNEVICTABLE;
+	if (folio_test_uptodate(folio))
+		info->flags |= SHMDEV_PAGE_UPTODATE;
+	info->refcount = folio_ref_count(folio) - 1;
+	info->mapcount = shmdev_folio_mapcount(folio);
+	info->order = folio_order(folio);
+	if (show_pfn)
+		info->pfn = folio_pfn(folio) + (index - folio->index);
+	folio_put(folio);
+}
+
+/**
+ * shmdev_regions_show() - print the table of debugfs shmdev/regions
+ * @m: the seq_file being read
+ *
+ * One line per region: id, size and maximum in bytes, resident pages,
+ * mappings, open files, sequence, and the fault, NOTIFY and WAIT counts.
+ */
+void shmdev_regions_show(struct seq_file *m)
+{
+	struct shmdev_region *region;
+
+	seq_printf(m, "%6s %14s %14s %10s %8s %6s %10s %12s %10s %10s\n",
+		   "id", "size", "max_size", "pages", "mappings", "files",
+		   "seq", "faults", "notifies", "waits");
+	mutex_lock(&shmdev_regions_lock);
+	list_for_each_entry(region, &shmdev_regions, node)
+		seq_printf(m, "%6u %14llu %14llu %10lu %8d %6d %10lld %12lld %10lld %10lld\n",
+			   region->id, shmdev_region_size(region),
+			   region->max_size,
+			   READ_ONCE(region->inode->i_mapping->nrpages),
+			   atomic_read(&region->nr_mappings),
+			   atomic_read(&region->nr_files),
+			   atomic64_read(&region->seq),
+			   atomic64_read(&region->nr_faults),
+			   atomic64_read(&region->nr_notifies),
+			   atomic64_read(&region->nr_waits));
+	mutex_unlock(&shmdev_regions_lock);
+}
+
 static struct shmdev_region *shmdev_vma_region(struct vm_area_struct *vma)
 {
 	return vma->vm_file->f_mapping->host->i_private;
@@ -329,21 +450,32 @@ static vm_fault_t shmdev_fault(struct vm_fault *vmf)
 {
 	struct shmdev_region *region = shmdev_vma_region(vmf->vma);
 	struct address_space *mapping = region->inode->i_mapping;
+	bool allocated = false;
 	struct folio *folio;
+	vm_fault_t ret;
 
 	filemap_invalidate_lock_shared(mapping);
-	folio = shmdev_region_folio(region, vmf->pgoff);
+	folio = shmdev_region_folio(region, vmf->pgoff, &allocated);
 	filemap_invalidate_unlock_shared(mapping);
 
-	if (IS_ERR(folio))
-		return PTR_ERR(folio) == -ERANGE ? VM_FAULT_SIGBUS :
-						   vmf_error(PTR_ERR(folio));
-	/*
-	 * Handed over locked, with a reference the fault code drops once
-	 * the PTE is set; truncation cannot remove the folio meanwhile.
-	 */
-	vmf->page = folio_file_page(folio, vmf->pgoff);
-	return VM_FAULT_LOCKED;
+	if (IS_ERR(folio)) {
+		ret = PTR_ERR(folio) == -ERANGE ? VM_FAULT_SIGBUS :
+						  vmf_error(PTR_ERR(folio));
+	} else {
+		/*
+		 * Handed over locked, with a reference that the page table
+		 * entry keeps; truncation cannot remove the folio meanwhile.
+		 */
+		vmf->page = folio_file_page(folio, vmf->pgoff);
+		ret = VM_FAULT_LOCKED;
+	}
+
+	atomic64_inc(&region->nr_faults);
+	shmdev_count(SHMDEV_STAT_FAULTS);
+	if (ret & VM_FAULT_SIGBUS)
+		shmdev_count(SHMDEV_STAT_SIGBUS);
+	trace_shmdev_fault(region->id, vmf->pgoff, ret, allocated);
+	return ret;
 }
 
 static void shmdev_vm_open(struct vm_area_struct *vma)
@@ -460,6 +592,7 @@ ssize_t shmdev_region_write(struct shmdev_region *region, struct kiocb *iocb,
 {
 	struct address_space *mapping = region->inode->i_mapping;
 	loff_t pos = iocb->ki_pos;
+	bool allocated;
 	ssize_t done = 0;
 	int err = 0;
 
@@ -488,7 +621,7 @@ ssize_t shmdev_region_write(struct shmdev_region *region, struct kiocb *iocb,
 			break;
 		}
 		bytes = min_t(loff_t, bytes, size - pos);
-		folio = shmdev_region_folio(region, pos >> PAGE_SHIFT);
+		folio = shmdev_region_folio(region, pos >> PAGE_SHIFT, &allocated);
 		if (IS_ERR(folio)) {
 			filemap_invalidate_unlock_shared(mapping);
 			err = PTR_ERR(folio);

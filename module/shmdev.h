@@ -10,7 +10,9 @@
 #include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/types.h>
 #include <linux/uio.h>
@@ -21,6 +23,9 @@
 /**
  * struct shmdev_region - a shared memory region
  * @refcount: references to the region; see "Lifetime" in region.c
+ * @id: number of the region in debugfs, fdinfo and trace events; fixed at
+ *	creation
+ * @node: in the list of all regions, under shmdev_regions_lock (region.c)
  * @inode: private inode of the shmdev pseudo file system; its page cache
  *	(@inode->i_mapping) holds the region's pages and its i_size the
  *	region's size in bytes
@@ -31,12 +36,17 @@
  * @seq: notification sequence; changes only under @wq.lock, read without
  *	it (see notify.c)
  * @wq: tasks in SHMDEV_IOC_WAIT and pollers of files bound to the region
+ * @nr_faults: calls of the fault handler, for debugfs (exact)
+ * @nr_notifies: NOTIFY calls, for debugfs (exact)
+ * @nr_waits: WAIT calls, for debugfs (exact)
  *
  * The locking rules of the pages and the size are described in region.c,
  * those of the notification in notify.c.
  */
 struct shmdev_region {
 	struct kref refcount;
+	u32 id;
+	struct list_head node;
 	struct inode *inode;
 	u64 max_size;
 	atomic_t nr_files;
@@ -45,6 +55,10 @@ struct shmdev_region {
 	/* Notification: @seq is written with @wq.lock held. */
 	atomic64_t seq;
 	wait_queue_head_t wq;
+
+	atomic64_t nr_faults;
+	atomic64_t nr_notifies;
+	atomic64_t nr_waits;
 };
 
 /**
@@ -59,6 +73,40 @@ struct shmdev_file {
 	atomic64_t acked_seq;
 };
 
+/*
+ * Module-wide event counters, in debugfs shmdev/stats. Per CPU, so that
+ * counting costs no shared cache line; each event is counted exactly once,
+ * and the sum over all CPUs is exact once the events being counted are
+ * over.
+ */
+enum shmdev_stat {
+	SHMDEV_STAT_PAGES_ALLOCATED,	/* pages added to a region's page cache */
+	SHMDEV_STAT_PAGES_FREED,	/* pages removed from it */
+	SHMDEV_STAT_FAULTS,		/* calls of the fault handler */
+	SHMDEV_STAT_SIGBUS,		/* faults answered VM_FAULT_SIGBUS */
+	SHMDEV_STAT_RESIZES,		/* successful SET_SIZE calls */
+	SHMDEV_STAT_NOTIFIES,		/* NOTIFY calls */
+	SHMDEV_STAT_WAITS,		/* WAIT calls */
+	SHMDEV_NR_STATS
+};
+
+struct shmdev_stats {
+	u64 count[SHMDEV_NR_STATS];
+};
+
+DECLARE_PER_CPU(struct shmdev_stats, shmdev_stats);
+
+static inline void shmdev_count(enum shmdev_stat stat)
+{
+	this_cpu_inc(shmdev_stats.count[stat]);
+}
+
+struct seq_file;
+
+void shmdev_debugfs_init(void);
+void shmdev_debugfs_exit(void);
+void shmdev_regions_show(struct seq_file *m);
+
 int shmdev_fs_init(void);
 void shmdev_fs_exit(void);
 
@@ -69,6 +117,9 @@ void shmdev_region_put(struct shmdev_region *region);
 u64 shmdev_region_size(struct shmdev_region *region);
 int shmdev_region_set_size(struct shmdev_region *region, u64 size);
 void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info);
+u64 shmdev_region_page_count(struct shmdev_region *region);
+void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
+			     bool show_pfn, struct shmdev_page_info *info);
 
 u64 shmdev_region_seq(struct shmdev_region *region);
 u64 shmdev_region_notify(struct shmdev_region *region);

@@ -10,11 +10,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/shmdev.h"
@@ -559,6 +562,349 @@ static int cmd_watch(struct ctx *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- pages, map, trace -------------------------------------------------- */
+
+/*
+ * A page range: "N", "A-B" (inclusive) or "A-" (to the end). *last is
+ * UINT64_MAX for an open end.
+ */
+static int parse_range(const char *cmd, const char *s, uint64_t *first,
+		       uint64_t *last)
+{
+	const char *dash = strchr(s, '-');
+	char head[32];
+
+	if (!dash) {
+		if (shmdev_parse_size(s, first) || strpbrk(s, "kKmMgGtTbB"))
+			goto bad;
+		*last = *first;
+		return 0;
+	}
+	if ((size_t)(dash - s) >= sizeof(head))
+		goto bad;
+	memcpy(head, s, dash - s);
+	head[dash - s] = '\0';
+	if (shmdev_parse_size(head, first) || strpbrk(head, "kKmMgGtTbB"))
+		goto bad;
+	*last = UINT64_MAX;
+	if (dash[1] && (shmdev_parse_size(dash + 1, last) ||
+			strpbrk(dash + 1, "kKmMgGtTbB") || *last < *first))
+		goto bad;
+	return 0;
+bad:
+	return usage_error(cmd, "invalid page range '%s' (N, A-B or A-)", s);
+}
+
+/* Pages inside the size, for clamping a range. */
+static int region_pages(struct ctx *c, uint64_t *pages)
+{
+	uint64_t size, psz = (uint64_t)sysconf(_SC_PAGESIZE);
+	int err = shmdev_get_size(&c->dev, &size);
+
+	if (!err)
+		*pages = (size + psz - 1) / psz;
+	return err;
+}
+
+static void page_flags(uint32_t f, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ SHMDEV_PAGE_UPTODATE, "uptodate" },
+		{ SHMDEV_PAGE_DIRTY, "dirty" },
+		{ SHMDEV_PAGE_LOCKED, "locked" },
+		{ SHMDEV_PAGE_LRU, "lru" },
+		{ SHMDEV_PAGE_UNEVICTABLE, "unevictable" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			used += snprintf(buf + used, len - used, "%s%s",
+					 used ? "," : "", names[i].name);
+}
+
+static int cmd_pages(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("pages");
+	uint64_t first = 0, last = UINT64_MAX, pages, index;
+	struct shmdev_page_info batch[256];
+	char flags[64], pfn[24];
+	int o, err;
+
+	while ((o = next_opt(cmd, argc, argv, "h", opts)) != -1)
+		return o == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind > 1)
+		return usage_error("pages", "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc) {
+		err = parse_range("pages", argv[optind], &first, &last);
+		if (err)
+			return err;
+	}
+	err = region_pages(c, &pages);
+	if (err)
+		return fail("pages", err);
+
+	printf("%-7s %-8s %8s %8s %5s  %-10s %s\n", "index", "resident",
+	       "refcount", "mapcount", "order", "pfn", "flags");
+	for (index = first; index <= last && index < pages;) {
+		uint32_t n = sizeof(batch) / sizeof(batch[0]);
+
+		err = shmdev_page_info(&c->dev, index, batch, &n);
+		if (err)
+			return fail("pages", err);
+		if (!n)
+			break;	/* the region shrank meanwhile */
+		for (uint32_t i = 0; i < n && index <= last; i++, index++) {
+			const struct shmdev_page_info *p = &batch[i];
+
+			if (!(p->flags & SHMDEV_PAGE_RESIDENT)) {
+				printf("%-7" PRIu64 " %-8s\n", index, "no");
+				continue;
+			}
+			page_flags(p->flags, flags, sizeof(flags));
+			if (p->pfn)
+				snprintf(pfn, sizeof(pfn), "0x%" PRIx64, (uint64_t)p->pfn);
+			else
+				snprintf(pfn, sizeof(pfn), "-");
+			printf("%-7" PRIu64 " %-8s %8u %8u %5u  %-10s %s\n", index,
+			       "yes", p->refcount, p->mapcount, p->order, pfn, flags);
+		}
+	}
+	return EXIT_OK;
+}
+
+/* Runs argv as a child process; returns its exit status as a shell would. */
+static int run_child(char **argv)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork", -errno);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "shmdevctl: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return fail("waitpid", -errno);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int cmd_map(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "write", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("map");
+	uint64_t first, last, pages, psz = (uint64_t)sysconf(_SC_PAGESIZE);
+	bool write = false;
+	volatile unsigned char *p;
+	size_t len;
+	int o, err, ret = EXIT_OK;
+
+	/* "+": options end at the range, so COMMAND keeps its own. */
+	while ((o = next_opt(cmd, argc, argv, "+wh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'w')
+			return EXIT_USAGE;
+		write = true;
+	}
+	if (optind == argc)
+		return usage_error("map", "%s", "missing page range");
+	err = parse_range("map", argv[optind++], &first, &last);
+	if (err)
+		return err;
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+
+	err = region_pages(c, &pages);
+	if (err)
+		return fail("map", err);
+	if (first >= pages) {
+		fprintf(stderr, "shmdevctl map: page %" PRIu64 " is beyond the size (%" PRIu64 " pages)\n",
+			first, pages);
+		return EXIT_FAIL;
+	}
+	if (last >= pages)
+		last = pages - 1;
+
+	/* Only the range: fault-around stays inside the mapping. */
+	len = (last - first + 1) * psz;
+	p = mmap(NULL, len, PROT_READ | (write ? PROT_WRITE : 0), MAP_SHARED,
+		 c->dev.fd, first * psz);
+	if (p == MAP_FAILED)
+		return fail("mmap", -errno);
+	for (size_t off = 0; off < len; off += psz) {
+		unsigned char v = p[off];
+
+		if (write)
+			p[off] = v;
+	}
+	if (optind < argc)
+		ret = run_child(argv + optind);
+	munmap((void *)p, len);
+	return ret;
+}
+
+static const char *tracefs_dir(void)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/shmdev/enable", dirs[i]);
+		if (!access(path, W_OK))
+			return dirs[i];
+	}
+	return NULL;
+}
+
+static int write_file(const char *dir, const char *name, const char *text,
+		      int flags)
+{
+	char path[160];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Prints the complete lines in @buf[0..*len), each as its event and fields
+ * unless @raw, and keeps the incomplete tail.
+ */
+static void print_trace_lines(char *buf, size_t *len, bool raw)
+{
+	char *line = buf, *nl;
+
+	while ((nl = memchr(line, '\n', *len - (line - buf)))) {
+		char *event = strstr(line, " shmdev_");
+
+		*nl = '\0';
+		if (raw || !event)
+			printf("%s\n", line);
+		else
+			printf("%s\n", event + 1);
+		line = nl + 1;
+	}
+	*len -= line - buf;
+	memmove(buf, line, *len);
+	fflush(stdout);
+}
+
+static int cmd_trace(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "raw", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("trace");
+	struct sigaction sa = { .sa_handler = on_stop };
+	const char *dir = tracefs_dir();
+	char path[160], buf[8192];
+	pid_t child = -1;
+	bool raw = false, done = false;
+	int o, fd, err, status, ret = EXIT_OK;
+	size_t len = 0;
+
+	(void)c;
+	while ((o = next_opt(cmd, argc, argv, "+rh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'r')
+			return EXIT_USAGE;
+		raw = true;
+	}
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (!dir) {
+		fprintf(stderr, "shmdevctl trace: no shmdev events in tracefs (as root: mount -t tracefs nodev /sys/kernel/tracing)\n");
+		return EXIT_FAIL;
+	}
+
+	err = write_file(dir, "trace", "", O_TRUNC);
+	if (!err)
+		err = write_file(dir, "events/shmdev/enable", "1", 0);
+	if (err)
+		return fail("trace", err);
+	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		write_file(dir, "events/shmdev/enable", "0", 0);
+		return fail(path, -errno);
+	}
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (optind < argc) {
+		fflush(stdout);
+		child = fork();
+		if (child == 0) {
+			close(fd);
+			execvp(argv[optind], argv + optind);
+			fprintf(stderr, "shmdevctl: cannot run %s: %s\n", argv[optind],
+				strerror(errno));
+			_exit(127);
+		}
+		if (child < 0)
+			stop = 1;
+	}
+
+	/* Until the command ends (or a signal), then what is left. */
+	while (!done) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+						    WEXITSTATUS(status);
+			child = -1;
+			done = true;
+		}
+		if (stop)
+			done = true;
+		if (!done)
+			poll(&pfd, 1, 100);
+		while ((n = read(fd, buf + len, sizeof(buf) - len - 1)) > 0) {
+			len += n;
+			print_trace_lines(buf, &len, raw);
+			if (len == sizeof(buf) - 1)
+				len = 0;	/* a line longer than the buffer */
+		}
+	}
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	close(fd);
+	write_file(dir, "events/shmdev/enable", "0", 0);
+	return ret;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static const struct command commands[] = {
@@ -588,6 +934,21 @@ static const struct command commands[] = {
 	  "Print each notification and the bytes that changed in the first\n"
 	  "BYTES of the region (default 64K), until interrupted or N seen.\n",
 	  O_RDONLY, cmd_watch },
+	{ "pages", "[RANGE]",
+	  "Print the state of each page in RANGE (N, A-B or A-; default: every\n"
+	  "page inside the size): resident, references, page table entries that\n"
+	  "map it, folio order, page frame number (root only) and flags.\n",
+	  O_RDONLY, cmd_pages },
+	{ "map", "[--write] RANGE [-- COMMAND [ARG...]]",
+	  "Map the pages in RANGE (N, A-B or A-) and touch each one, reading it\n"
+	  "or, with --write, writing it; run COMMAND while they stay mapped,\n"
+	  "then unmap. Exit status: COMMAND's.\n",
+	  O_RDWR, cmd_map },
+	{ "trace", "[--raw] [-- COMMAND [ARG...]]",
+	  "Enable the shmdev trace events and print each as it happens, while\n"
+	  "COMMAND runs (or until interrupted); --raw keeps tracefs's task, CPU\n"
+	  "and time columns. Needs root and tracefs. Exit status: COMMAND's.\n",
+	  O_RDONLY, cmd_trace },
 };
 
 static const struct command *find_command(const char *name)

@@ -97,6 +97,21 @@ int shmdev_get_info(struct shmdev *dev, struct shmdev_info *info)
 	return ioctl_errno(dev->fd, SHMDEV_IOC_GET_INFO, info);
 }
 
+int shmdev_page_info(struct shmdev *dev, uint64_t index,
+		     struct shmdev_page_info *pages, uint32_t *count)
+{
+	struct shmdev_page_query q = {
+		.index = index,
+		.pages = (uintptr_t)pages,
+		.count = *count,
+	};
+	int err = ioctl_errno(dev->fd, SHMDEV_IOC_PAGE_INFO, &q);
+
+	if (!err)
+		*count = q.count;
+	return err;
+}
+
 /* Digits only, no sign or space; -ERANGE on overflow. */
 static int parse_u64(const char **s, uint64_t *v)
 {

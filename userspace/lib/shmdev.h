@@ -123,6 +123,21 @@ int shmdev_wait(struct shmdev *dev, uint64_t *seq, int64_t timeout_ns);
 int shmdev_get_info(struct shmdev *dev, struct shmdev_info *info);
 
 /**
+ * shmdev_page_info() - the state of pages of the region
+ * @dev: the handle
+ * @index: first page, in pages from the start of the region
+ * @pages: filled with one entry per page, from @index on
+ * @count: in: entries in @pages; out: entries filled (fewer at the end of
+ *	the region, 0 from there on)
+ *
+ * The PFN is reported to CAP_SYS_ADMIN callers only.
+ *
+ * Return: 0 or -errno.
+ */
+int shmdev_page_info(struct shmdev *dev, uint64_t index,
+		     struct shmdev_page_info *pages, uint32_t *count);
+
+/**
  * shmdev_parse_size() - parse a byte count such as "4096", "4K", "16M", "1G"
  * @s: the text: decimal digits with an optional K, M, G or T suffix (powers
  *	of 1024, either case, an optional trailing "B" or "iB")

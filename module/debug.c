@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmdev's windows for people studying it: debugfs files and the
+ * tracepoints' definitions.
+ *
+ *   /sys/kernel/debug/shmdev/regions	one line per region
+ *   /sys/kernel/debug/shmdev/stats	module-wide event counters
+ *
+ * debugfs is root's alone and not an ABI; the tracepoints are described in
+ * shmdev_trace.h, the files in Documentation/mm/shmdev-internals.rst.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+
+#include "shmdev.h"
+
+#define CREATE_TRACE_POINTS
+#include "shmdev_trace.h"
+
+DEFINE_PER_CPU(struct shmdev_stats, shmdev_stats);
+
+static const char *const shmdev_stat_names[SHMDEV_NR_STATS] = {
+	[SHMDEV_STAT_PAGES_ALLOCATED]	= "pages_allocated",
+	[SHMDEV_STAT_PAGES_FREED]	= "pages_freed",
+	[SHMDEV_STAT_FAULTS]		= "faults",
+	[SHMDEV_STAT_SIGBUS]		= "sigbus",
+	[SHMDEV_STAT_RESIZES]		= "resizes",
+	[SHMDEV_STAT_NOTIFIES]		= "notifies",
+	[SHMDEV_STAT_WAITS]		= "waits",
+};
+
+static struct dentry *shmdev_debugfs_dir;
+
+static int regions_show(struct seq_file *m, void *unused)
+{
+	shmdev_regions_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(regions);
+
+/* Sums every CPU's counts: exact for the events that have completed. */
+static int stats_show(struct seq_file *m, void *unused)
+{
+	int stat, cpu;
+
+	for (stat = 0; stat < SHMDEV_NR_STATS; stat++) {
+		u64 sum = 0;
+
+		for_each_possible_cpu(cpu)
+			sum += per_cpu(shmdev_stats.count[stat], cpu);
+		seq_printf(m, "%-16s %llu\n", shmdev_stat_names[stat], sum);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+/**
+ * shmdev_debugfs_init() - create the debugfs files
+ *
+ * A failure is not an error: the module works without them.
+ */
+void shmdev_debugfs_init(void)
+{
+	shmdev_debugfs_dir = debugfs_create_dir("shmdev", NULL);
+	debugfs_create_file("regions", 0400, shmdev_debugfs_dir, NULL,
+			    &regions_fops);
+	debugfs_create_file("stats", 0400, shmdev_debugfs_dir, NULL,
+			    &stats_fops);
+}
+
+/**
+ * shmdev_debugfs_exit() - remove the debugfs files
+ *
+ * Waits for readers that are inside them to leave.
+ */
+void shmdev_debugfs_exit(void)
+{
+	debugfs_remove(shmdev_debugfs_dir);
+}
