@@ -5,7 +5,9 @@
 # of the matrix, the userspace programs and the selftests; runs the
 # library's unit tests here, then in a VM on each kernel the selftests and
 # the userspace integration tests, printing their TAP output; ends with one
-# line `N passed, M failed` summed over everything. A VM run that fails by
+# line `N passed, M failed` summed over everything. Then, on each kernel,
+# the commands of the guided tour (Documentation/mm/shmdev-tour.rst)
+# against the outputs it quotes. A VM run that fails by
 # itself (kernel report, module load or unload failure, timeout) counts as
 # one more failure.
 #
@@ -33,6 +35,20 @@ for k in $SHMDEV_KERNELS; do
 	tap="$SHMDEV_BUILD/check-$k.tap"
 	"$here/vm-run" --kernel "$k" -- sh -c "$run_all" | tee "$tap"
 	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
+done
+
+# The guided tour, in a fresh VM per kernel: every command it quotes must
+# print what it says (scripts/tour.py).
+tour="$SHMDEV_TOP/Documentation/mm/shmdev-tour.rst"
+python3 "$here/tour.py" script "$tour" > "$SHMDEV_BUILD/tour.sh" || die "cannot read the tour"
+for k in $SHMDEV_KERNELS; do
+	echo "# kernel: $k, the guided tour"
+	out="$SHMDEV_BUILD/tour-$k.out"
+	"$here/vm-run" --kernel "$k" --add "$SHMDEV_BUILD/tour.sh" -- sh tour.sh > "$out"
+	status=$?
+	tap="$SHMDEV_BUILD/check-tour-$k.tap"
+	python3 "$here/tour.py" check "$tour" "$out" | tee "$tap"
+	tap_count "$tap" "$status" "tour on $k"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -663,7 +663,7 @@ static int cmd_pages(struct ctx *c, int argc, char **argv)
 			const struct shmdev_page_info *p = &batch[i];
 
 			if (!(p->flags & SHMDEV_PAGE_RESIDENT)) {
-				printf("%-7" PRIu64 " %-8s\n", index, "no");
+				printf("%-7" PRIu64 " %s\n", index, "no");
 				continue;
 			}
 			page_flags(p->flags, flags, sizeof(flags));
@@ -748,11 +748,16 @@ static int cmd_map(struct ctx *c, int argc, char **argv)
 		 c->dev.fd, first * psz);
 	if (p == MAP_FAILED)
 		return fail("mmap", -errno);
+	/*
+	 * A locked OR of 0 is a write access that changes nothing: the first
+	 * access to the page is a write fault, not a read fault and then a
+	 * write-protect fault.
+	 */
 	for (size_t off = 0; off < len; off += psz) {
-		unsigned char v = p[off];
-
 		if (write)
-			p[off] = v;
+			__atomic_fetch_or((unsigned char *)&p[off], 0, __ATOMIC_RELAXED);
+		else
+			(void)p[off];
 	}
 	if (optind < argc)
 		ret = run_child(argv + optind);

@@ -85,7 +85,7 @@ fi
 # Help and usage errors (status 2), with no device needed for --help.
 check "shmdevctl --help" 0 shmdevctl --help
 grep -q '^Usage: shmdevctl' "$tmp/out" && ok "--help prints the usage" || not_ok "--help prints the usage"
-for c in info size notify wait read write watch; do
+for c in info size notify wait read write watch pages map trace; do
 	check "shmdevctl $c --help" 0 shmdevctl --device /nonexistent $c --help
 	grep -q "^Usage: shmdevctl \[--device PATH\] $c" "$tmp/out" &&
 		ok "$c --help text" || not_ok "$c --help text"
@@ -153,6 +153,36 @@ grep -q "^seq $((seq + 1)) (+1): size 16384" "$tmp/watch" &&
 grep -q "bytes 0-4 changed: 48 45 4c 4c 4f" "$tmp/watch" &&
 	ok "watch reports the changed bytes" || not_ok "watch reports the changed bytes"
 cat "$tmp/watch" | sed 's/^/# /'
+
+# pages, map, trace.
+shmdevctl size 0
+check "size 8K for pages" 0 shmdevctl size 8K
+check "pages of an empty region" 0 shmdevctl pages
+expect "pages: two absent pages" "index   resident refcount mapcount order  pfn        flags
+0       no
+1       no"
+check "map --write page 1, pages 1 inside" 0 shmdevctl map --write 1 -- shmdevctl pages 1
+sed 's/0x[0-9a-f]*/PFN/; s/ *$//' "$tmp/out" >"$tmp/out2"
+mv "$tmp/out2" "$tmp/out"
+# refcount: the page cache, the PTE, and perhaps the per-CPU LRU batch.
+grep -Eq '^1 +yes +(2|3) +1 +0  PFN +uptodate,dirty' "$tmp/out" &&
+	ok "pages: page 1 resident, mapped once" || { not_ok "pages: page 1 resident, mapped once"; sed 's/^/# /' "$tmp/out"; }
+check "map: COMMAND's status passes through" 7 shmdevctl map 0 -- sh -c 'exit 7'
+check "map: missing range" 2 shmdevctl map
+expect_err "map: missing range explained" "missing page range"
+check "map: bad range" 2 shmdevctl map 3-1
+expect_err "map: bad range explained" "invalid page range '3-1'"
+check "map: beyond the size" 1 shmdevctl map 5
+expect_err "map: beyond the size explained" "page 5 is beyond the size (2 pages)"
+check "pages: bad range" 2 shmdevctl pages x
+check "pages: range past the end prints the header only" 0 shmdevctl pages 7-
+[ "$(wc -l <"$tmp/out")" -eq 1 ] && ok "pages 7-: header only" || not_ok "pages 7-: header only"
+check "trace a resize" 0 shmdevctl trace -- shmdevctl size 4K
+expect "trace: the resize event" "shmdev_page_free: index=1 pfn=$(sed -n 's/.*pfn=\(0x[0-9a-f]*\).*/\1/p' "$tmp/out")
+shmdev_resize: region=1 old=8192 new=4096 dropped=1"
+check "trace: COMMAND's status passes through" 5 shmdevctl trace -- sh -c 'exit 5'
+check "trace: bad option" 2 shmdevctl trace --bogus
+check "size back to 16K" 0 shmdevctl size 16K
 
 # The demo pair: the reader prints exactly the writer's lines.
 shmdev-reader --timeout 20s >"$tmp/reader.out" 2>"$tmp/reader.err" &
