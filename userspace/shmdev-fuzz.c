@@ -53,6 +53,7 @@ struct thread {
 	unsigned long rnd;
 	struct { char *p; size_t len; } map[NMAPS];
 	char buf[8192];
+	struct shmdev_page_info pages[16];
 };
 
 static __thread sigjmp_buf probe_env;
@@ -135,7 +136,7 @@ static void fuzz_ioctl(struct thread *t, int fd)
 {
 	static const unsigned int known[] = {
 		SHMDEV_IOC_SET_SIZE, SHMDEV_IOC_GET_SIZE, SHMDEV_IOC_NOTIFY,
-		SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO,
+		SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO, SHMDEV_IOC_PAGE_INFO,
 	};
 	unsigned int cmd;
 	void *arg;
@@ -148,7 +149,7 @@ static void fuzz_ioctl(struct thread *t, int fd)
 		cmd = _IOC(rnd(t) % 4, SHMDEV_IOC_MAGIC, rnd(t) % 16, rnd(t) % 256);
 		break;
 	default:
-		cmd = known[rnd(t) % 5];
+		cmd = known[rnd(t) % (sizeof(known) / sizeof(known[0]))];
 		break;
 	}
 	arg = arg_ptr(t, 128);
@@ -159,6 +160,26 @@ static void fuzz_ioctl(struct thread *t, int fd)
 		w->timeout_ns = rnd(t) % 3 ? (long long)(rnd(t) % 1000000) : 0;
 		if (rnd(t) % 4 == 0)
 			w->flags = rnd(t);
+	}
+	if (cmd == SHMDEV_IOC_PAGE_INFO && arg == t->buf) {
+		struct shmdev_page_query *q = arg;
+		void *pages = t->pages;
+		__u32 count = rnd(t) % 17;
+
+		/*
+		 * The kernel writes the array: ours, or a bad pointer (not
+		 * t->buf, which arg_ptr() refills, so pick it first).
+		 */
+		if (rnd(t) % 4 == 0) {
+			do
+				pages = arg_ptr(t, 2 * sizeof(struct shmdev_page_info));
+			while (pages == t->buf);
+			count = rnd(t) % 3 ? rnd(t) % 64 : rnd(t);
+		}
+		q->pages = (uintptr_t)pages;
+		q->count = count;
+		q->index = rnd(t) % 4 ? rnd(t) % 80 : rnd(t);
+		q->flags = rnd(t) % 8 ? 0 : rnd(t);
 	}
 	if (cmd == SHMDEV_IOC_SET_SIZE && arg == t->buf)
 		*(__u64 *)arg = rnd(t) % 3 ? rnd(t) % (64 * psz) : rnd(t);
