@@ -27,18 +27,6 @@
 #define ON_LRU	(0U | SHMDEV_PAGE_RESIDENT | SHMDEV_PAGE_DIRTY | SHMDEV_PAGE_UPTODATE | \
 		 SHMDEV_PAGE_LRU | SHMDEV_PAGE_UNEVICTABLE)
 
-static int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
 /* Reads a whole (small) file into a static buffer; NULL on error. */
 static const char *read_text(const char *path)
 {

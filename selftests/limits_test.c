@@ -19,18 +19,6 @@
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG	CG_ROOT "/shmdev-limits"
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
 static long long read_ll(const char *path, const char *key)
 {
 	char line[256];
@@ -64,11 +52,11 @@ FIXTURE_SETUP(limits)
 	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
 	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
 		SKIP(return, "no cgroup v2");
-	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+	if (write_text(CG_ROOT "/cgroup.subtree_control", "+memory"))
 		SKIP(return, "no memory controller");
 	rmdir(CG);
 	ASSERT_EQ(0, mkdir(CG, 0755));
-	ASSERT_EQ(0, write_file(CG "/memory.max", "64M"));
+	ASSERT_EQ(0, write_text(CG "/memory.max", "64M"));
 	self->fd = shmdev_open(O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, shmdev_reset(self->fd, 128ULL << 20));
@@ -97,7 +85,7 @@ TEST_F(limits, memcg_limit_kills_the_faulting_task)
 		char buf[32], *p;
 
 		snprintf(buf, sizeof(buf), "%d", getpid());
-		if (write_file(CG "/cgroup.procs", buf))
+		if (write_text(CG "/cgroup.procs", buf))
 			_exit(10);
 		p = mmap(NULL, 128 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 self->fd, 0);

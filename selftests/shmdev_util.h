@@ -141,6 +141,19 @@ static inline bool all_zero(const char *p, size_t len)
 	return true;
 }
 
+/* Writes @s to the file at @path (sysfs, procfs, cgroupfs): 0 or -errno. */
+static inline int write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
 /* A field of /proc/meminfo in kB, or -1. */
 static inline long meminfo_kb(const char *key)
 {
