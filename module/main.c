@@ -187,7 +187,7 @@ static long shmdev_ioc_page_info(struct shmdev_region *region, void __user *argp
 	 */
 	show_pfn = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 
-	/* Below the page count, which is below 2^28: index + done is exact. */
+	/* end is at most 2^28 (1 TiB of pages): index never overflows. */
 	end = shmdev_region_page_count(region);
 	for (index = query.index; done < query.count && index < end; index++) {
 		struct shmdev_page_info info;
