@@ -346,6 +346,18 @@ TEST_F(inspect, pfn_for_admin_only)
 	munmap(p, self->psz);
 }
 
+/* Entries a query of @count pages from @index fills, or -errno. */
+static long filled(int fd, __u64 index, __u32 count, struct shmdev_page_info *pi)
+{
+	struct shmdev_page_query q = {
+		.index = index, .pages = (uintptr_t)pi, .count = count,
+	};
+
+	if (ioctl(fd, SHMDEV_IOC_PAGE_INFO, &q))
+		return -errno;
+	return q.count;
+}
+
 /* A whole region in one call; the count stops at the size. */
 TEST_F(inspect, batch_and_bounds)
 {
@@ -366,22 +378,10 @@ TEST_F(inspect, batch_and_bounds)
 	EXPECT_EQ(0U, pi[3].flags);
 
 	/* From the last page: one entry. At or past the size: none. */
-	q.index = 3;
-	q.count = 8;
-	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_PAGE_INFO, &q));
-	EXPECT_EQ(1U, q.count);
-	q.index = 4;
-	q.count = 8;
-	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_PAGE_INFO, &q));
-	EXPECT_EQ(0U, q.count);
-	q.index = ~0ULL;
-	q.count = 8;
-	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_PAGE_INFO, &q));
-	EXPECT_EQ(0U, q.count);
-	q.index = 0;
-	q.count = 0;
-	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_PAGE_INFO, &q));
-	EXPECT_EQ(0U, q.count);
+	EXPECT_EQ(1, filled(self->fd, 3, 8, pi));
+	EXPECT_EQ(0, filled(self->fd, 4, 8, pi));
+	EXPECT_EQ(0, filled(self->fd, ~0ULL, 8, pi));
+	EXPECT_EQ(0, filled(self->fd, 0, 0, pi));
 	munmap(p, 4 * self->psz);
 }
 
