@@ -9,8 +9,11 @@
  * PTEs. A page that was just allocated also waits in a per-CPU batch, with
  * a reference, before it is put on the LRU list; drain_lru() empties every
  * CPU's batch (through /proc/sys/vm/compact_memory) so that the counts
- * below are exact. Background compaction, which would take transient
- * references, is switched off while the tests run.
+ * below are exact. Compaction must then leave the region's pages alone: a
+ * page it migrates goes back through such a batch, with a reference. So
+ * while the tests run, compaction does not migrate unevictable pages (the
+ * region's; RT kernels default to that) and does not run in the
+ * background.
  */
 
 #include <sys/mman.h>
@@ -21,7 +24,13 @@
 #include "../../kselftest_harness.h"
 
 #define DEBUGFS		"/sys/kernel/debug/shmdev"
-#define PROACTIVE	"/proc/sys/vm/compaction_proactiveness"
+/* Settings the tests change, and the value each gets. */
+static const struct { const char *path, *value; } quiet_compaction[] = {
+	{ "/proc/sys/vm/compaction_proactiveness", "0" },
+	{ "/proc/sys/vm/compact_unevictable_allowed", "0" },
+};
+
+#define NR_QUIET	(sizeof(quiet_compaction) / sizeof(quiet_compaction[0]))
 
 /* What a resident page of the region looks like once on its LRU list. */
 #define ON_LRU	(0U | SHMDEV_PAGE_RESIDENT | SHMDEV_PAGE_DIRTY | SHMDEV_PAGE_UPTODATE | \
@@ -121,18 +130,21 @@ static bool release_mapper(pid_t pid, int go[2])
 FIXTURE(inspect) {
 	int fd;
 	long psz;
-	char proactive[32];
+	char saved[NR_QUIET][32];
 };
 
 FIXTURE_SETUP(inspect)
 {
-	const char *old = read_text(PROACTIVE);
+	size_t i;
 
 	self->psz = page_size();
-	self->proactive[0] = '\0';
-	if (old) {
-		snprintf(self->proactive, sizeof(self->proactive), "%s", old);
-		write_text(PROACTIVE, "0");
+	for (i = 0; i < NR_QUIET; i++) {
+		const char *old = read_text(quiet_compaction[i].path);
+
+		snprintf(self->saved[i], sizeof(self->saved[i]), "%s", old ? old : "");
+		if (old)
+			ASSERT_EQ(0, write_text(quiet_compaction[i].path,
+						quiet_compaction[i].value));
 	}
 	self->fd = shmdev_open(O_RDWR);
 	ASSERT_LE(0, self->fd);
@@ -143,8 +155,9 @@ FIXTURE_TEARDOWN(inspect)
 {
 	shmdev_set_size(self->fd, 0);
 	close(self->fd);
-	if (self->proactive[0])
-		write_text(PROACTIVE, self->proactive);
+	for (size_t i = 0; i < NR_QUIET; i++)
+		if (self->saved[i][0])
+			write_text(quiet_compaction[i].path, self->saved[i]);
 }
 
 /*

@@ -678,27 +678,41 @@ static int cmd_pages(struct ctx *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Runs argv as a child process; returns its exit status as a shell would. */
-static int run_child(char **argv)
+/* Starts argv as a child process: its pid, or -errno if fork() failed. */
+static pid_t spawn(char **argv)
 {
-	int status;
 	pid_t pid;
 
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
-		return fail("fork", -errno);
+		return -errno;
 	if (pid == 0) {
 		execvp(argv[0], argv);
 		fprintf(stderr, "shmdevctl: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	return pid;
+}
+
+/* A child's wait status as a shell reports it. */
+static int shell_status(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Runs argv as a child process; returns its exit status as a shell would. */
+static int run_child(char **argv)
+{
+	pid_t pid = spawn(argv);
+	int status;
+
+	if (pid < 0)
+		return fail("fork", pid);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return fail("waitpid", -errno);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return shell_status(status);
 }
 
 static int cmd_map(struct ctx *c, int argc, char **argv)
@@ -856,7 +870,7 @@ static int cmd_trace(struct ctx *c, int argc, char **argv)
 	if (err)
 		return fail("trace", err);
 	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
-	fd = open(path, O_RDONLY | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		write_file(dir, "events/shmdev/enable", "0", 0);
 		return fail(path, -errno);
@@ -866,17 +880,11 @@ static int cmd_trace(struct ctx *c, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (optind < argc) {
-		fflush(stdout);
-		child = fork();
-		if (child == 0) {
-			close(fd);
-			execvp(argv[optind], argv + optind);
-			fprintf(stderr, "shmdevctl: cannot run %s: %s\n", argv[optind],
-				strerror(errno));
-			_exit(127);
+		child = spawn(argv + optind);
+		if (child < 0) {
+			ret = fail("fork", child);
+			done = true;
 		}
-		if (child < 0)
-			stop = 1;
 	}
 
 	/* Until the command ends (or a signal), then what is left. */
@@ -885,8 +893,7 @@ static int cmd_trace(struct ctx *c, int argc, char **argv)
 		ssize_t n;
 
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			ret = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
-						    WEXITSTATUS(status);
+			ret = shell_status(status);
 			child = -1;
 			done = true;
 		}
