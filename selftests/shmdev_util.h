@@ -21,6 +21,8 @@
 
 #include <linux/shmdev.h>
 
+#include "shmdev_common.h"
+
 #define SHMDEV_PATH	"/dev/shmdev"
 #define SHMDEV_MAX_SIZE_PATH "/sys/module/shmdev/parameters/max_size"
 
@@ -115,60 +117,6 @@ static inline int probe_write(volatile char *p, char v)
 		return sig;
 	*p = v;
 	return 0;
-}
-
-/* Waits for @pid; true when it exited with status 0. */
-static inline bool child_ok(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* Each byte of the region's pages gets a value that depends on its offset. */
-static inline char pattern(unsigned long off, unsigned int seed)
-{
-	return (char)((off * 131 + seed * 7 + (off >> 12)) | 1);
-}
-
-static inline bool all_zero(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-/* Writes @s to the file at @path (sysfs, procfs, cgroupfs): 0 or -errno. */
-static inline int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* A field of /proc/meminfo in kB, or -1. */
-static inline long meminfo_kb(const char *key)
-{
-	size_t n = strlen(key);
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = atol(line + n + 1);
-	fclose(f);
-	return v;
 }
 
 /*

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the benchmark programs: a monotonic clock and medians.
+ * Helpers of the benchmark programs: medians, and a clock in double
+ * nanoseconds on top of shmdev_common.h's.
  */
 
 #ifndef SHMDEV_BENCH_H
 #define SHMDEV_BENCH_H
 
 #include <stdlib.h>
-#include <time.h>
+
+#include "shmdev_common.h"
 
 static inline double now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return (double)sd_now_ns();
 }
 
 static inline int cmp_double(const void *a, const void *b)

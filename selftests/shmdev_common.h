@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the selftests, the userspace tests, the fuzzer and the
+ * benchmarks: a clock, a seeded random number generator, readers and
+ * writers of /proc and /sys files, children whose exit status is checked,
+ * and page stamps that tell a region page's identity from its contents.
+ *
+ * Nothing here depends on kselftest_harness.h, so that programs outside
+ * the harness (shmdev-fuzz, the benchmarks) include it too.
+ */
+
+#ifndef SHMDEV_COMMON_H
+#define SHMDEV_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t sd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double sd_now(void)
+{
+	return sd_now_ns() / 1e9;
+}
+
+/*
+ * A seeded generator (splitmix64): the same seed gives the same sequence
+ * on every machine, so a failing run can be replayed from the seed it
+ * printed.
+ */
+struct sd_rng {
+	uint64_t state;
+};
+
+static inline void sd_rng_seed(struct sd_rng *r, uint64_t seed)
+{
+	r->state = seed;
+}
+
+static inline uint64_t sd_rng_next(struct sd_rng *r)
+{
+	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number in [0, n); 0 when n is 0. */
+static inline uint64_t sd_rng_below(struct sd_rng *r, uint64_t n)
+{
+	return n ? sd_rng_next(r) % n : 0;
+}
+
+/* A seed for a run that was given none: time and pid. */
+static inline uint64_t sd_fresh_seed(void)
+{
+	return (sd_now_ns() ^ ((uint64_t)getpid() << 32)) & 0x7fffffffULL;
+}
+
+/* Writes @s to the file at @path (sysfs, procfs, cgroupfs): 0 or -errno. */
+static inline int write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/*
+ * Reads the first number of the file at @path into @v: 0, or -errno
+ * (-EINVAL when the file holds no number).
+ */
+static inline int read_u64(const char *path, unsigned long long *v)
+{
+	FILE *f = fopen(path, "re");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu", v) != 1)
+		ret = -EINVAL;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The number after "@key" in the text file at @path (a line "key: 12" or
+ * "key 12", as in /proc/meminfo, /proc/vmstat and debugfs tables), or -1.
+ */
+static inline long long proc_field(const char *path, const char *key)
+{
+	size_t n = strlen(key);
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) &&
+		    (line[n] == ':' || line[n] == ' ' || line[n] == '\t')) {
+			v = atoll(line + n + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* A field of /proc/meminfo in kB, or -1. */
+static inline long meminfo_kb(const char *key)
+{
+	return (long)proc_field("/proc/meminfo", key);
+}
+
+/*
+ * Children. sd_spawn() runs @fn(@arg) in a child that exits with what it
+ * returns; child_ok() reaps one and says whether it exited with 0, and
+ * says on stderr why not (a signal or a status), so that a crashed child
+ * is never taken for a passing one.
+ */
+static inline pid_t sd_spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(arg) & 0xff);
+	return pid;
+}
+
+static inline bool sd_status_ok(pid_t pid, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return true;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "# child %d killed by signal %d (%s)\n", (int)pid,
+			WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		fprintf(stderr, "# child %d exited with status %d\n", (int)pid,
+			WEXITSTATUS(status));
+	return false;
+}
+
+/* Waits for @pid; true when it exited with status 0. */
+static inline bool child_ok(pid_t pid)
+{
+	int status;
+	pid_t r;
+
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != pid) {
+		fprintf(stderr, "# waitpid(%d): %s\n", (int)pid, strerror(errno));
+		return false;
+	}
+	return sd_status_ok(pid, status);
+}
+
+/*
+ * Reaps the @n children in @pids (entries <= 0 are skipped); returns how
+ * many did not exit with 0.
+ */
+static inline int sd_wait_all(const pid_t *pids, int n)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0 && !child_ok(pids[i]))
+			bad++;
+	return bad;
+}
+
+/* A child killed on purpose (@sig) is fine; anything else is reported. */
+static inline bool child_killed_by(pid_t pid, int sig)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == sig)
+		return true;
+	sd_status_ok(pid, status);
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		fprintf(stderr, "# child %d exited, not killed by signal %d\n",
+			(int)pid, sig);
+	return false;
+}
+
+/* Each byte of the region's pages gets a value that depends on its offset. */
+static inline char pattern(unsigned long off, unsigned int seed)
+{
+	return (char)((off * 131 + seed * 7 + (off >> 12)) | 1);
+}
+
+static inline bool all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * Page stamps. A writer puts a stamp at the start of a page: which region
+ * (a number of the test's choosing), which page index, which generation
+ * (how many times the test has rewritten that page), and a check word
+ * over the three. A reader that finds zeroes where it knows a stamp was
+ * written has caught a page that was dropped and refaulted fresh; a stamp
+ * with another index caught a page mapped at the wrong place.
+ */
+#define SD_STAMP_MAGIC	0x5348444556535450ULL	/* "SHDEVSTP" */
+
+struct sd_stamp {
+	uint64_t magic;
+	uint64_t region;
+	uint64_t index;
+	uint64_t gen;
+	uint64_t check;
+};
+
+enum sd_stamp_state {
+	SD_STAMP_OK,		/* a valid stamp of this region and index */
+	SD_STAMP_ZERO,		/* all zero: never stamped, or lost */
+	SD_STAMP_TORN,		/* a stamp being written, or garbage */
+	SD_STAMP_MISPLACED,	/* a valid stamp of another region or index */
+};
+
+static inline uint64_t sd_stamp_check(uint64_t region, uint64_t index,
+				      uint64_t gen)
+{
+	return SD_STAMP_MAGIC ^ (region * 0x9e3779b97f4a7c15ULL) ^
+	       (index * 0xc2b2ae3d27d4eb4fULL) ^ (gen * 0x165667b19e3779f9ULL);
+}
+
+/*
+ * Writes the stamp with plain stores; readers in other processes may see
+ * it half-written (TORN) and must only judge a page they know is quiet.
+ */
+static inline void sd_stamp_write(void *page, uint64_t region, uint64_t index,
+				  uint64_t gen)
+{
+	volatile struct sd_stamp *s = page;
+
+	s->magic = SD_STAMP_MAGIC;
+	s->region = region;
+	s->index = index;
+	s->gen = gen;
+	s->check = sd_stamp_check(region, index, gen);
+}
+
+/* Reads a stamp; @gen gets its generation when the state is OK. */
+static inline enum sd_stamp_state sd_stamp_read(const void *page,
+						uint64_t region, uint64_t index,
+						uint64_t *gen)
+{
+	struct sd_stamp s;
+
+	memcpy(&s, (const void *)page, sizeof(s));
+	if (all_zero((const char *)&s, sizeof(s)))
+		return SD_STAMP_ZERO;
+	if (s.magic != SD_STAMP_MAGIC ||
+	    s.check != sd_stamp_check(s.region, s.index, s.gen))
+		return SD_STAMP_TORN;
+	if (s.region != region || s.index != index)
+		return SD_STAMP_MISPLACED;
+	if (gen)
+		*gen = s.gen;
+	return SD_STAMP_OK;
+}
+
+static inline const char *sd_stamp_name(enum sd_stamp_state st)
+{
+	switch (st) {
+	case SD_STAMP_OK: return "ok";
+	case SD_STAMP_ZERO: return "zeroes (page lost)";
+	case SD_STAMP_TORN: return "torn or garbage";
+	case SD_STAMP_MISPLACED: return "another page's stamp";
+	}
+	return "?";
+}
+
+#endif /* SHMDEV_COMMON_H */
