@@ -20,20 +20,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 "$here/debug-kernel.sh" >/dev/null || die "cannot build the debug kernel"
 SHMDEV_EXTRA_PACKAGES=trinity "$here/setup.sh" || die "setup failed"
-make -s -C "$SHMDEV_TOP" userspace selftests || die "build failed"
+make -s -C "$SHMDEV_TOP" userspace selftests selftests32 || die "build failed"
 
 trinity=${SHMDEV_TRINITY_SECONDS:-120}
-run_all=$(vm_suite "${SHMDEV_STRESS_SECONDS:-60}" "${SHMDEV_FUZZ_SECONDS:-300}")
+stress=${SHMDEV_STRESS_SECONDS:-60} fuzz=${SHMDEV_FUZZ_SECONDS:-300}
+run_all=$(vm_suite "$stress" "$fuzz" "$SHMDEV_DEBUG_PROGRAM_TIMEOUT")
 
 tap="$SHMDEV_BUILD/check-debug.tap"
 passed=0 failed=0 skipped=0
-"$here/vm-run" --kernel debug --mem 2G --timeout 3600 -- sh -c "$run_all" | tee "$tap"
+"$here/vm-run" --kernel debug --mem 2G \
+	--timeout $((SHMDEV_DEBUG_SUITE_TIMEOUT + stress + fuzz)) \
+	-- sh -c "$run_all" | tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "debug kernel"
 
 tap="$SHMDEV_BUILD/check-trinity.tap"
-"$here/vm-run" --kernel debug --mem 2G --timeout 1800 --add-bin trinity \
-	--add-bin "$here/vm-trinity" \
-	-- sh -c 'vm-trinity '"$trinity"' && echo "ok 1 trinity" || { echo "not ok 1 trinity"; exit 1; }' |
+"$here/vm-run" --kernel debug --mem 2G --timeout $((trinity + 180)) \
+	--add-bin trinity --add-bin "$here/vm-trinity" \
+	-- sh -c 'echo 1..1; if vm-trinity '"$trinity"'; then echo "ok 1 trinity"; else echo "not ok 1 trinity"; exit 1; fi' |
 	tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "trinity on the debug kernel"
 echo "$passed passed, $failed failed, $skipped skipped"

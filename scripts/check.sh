@@ -7,11 +7,19 @@
 # the userspace integration tests, printing their TAP output; ends with one
 # line `N passed, M failed` summed over everything. Then, on each kernel,
 # the commands of the guided tour (Documentation/mm/shmdev-tour.rst)
-# against the outputs it quotes. A VM run that fails by
-# itself (kernel report, module load or unload failure, timeout) counts as
-# one more failure.
+# against the outputs it quotes. Last, the harness's own self-test
+# (scripts/harness-selftest.sh) plants defects in a copy of the module and
+# of the tests and requires each to be reported as a failure. A VM run that
+# fails by itself (kernel report, taint, crashed process, module load or
+# unload failure, timeout) counts as one more failure; results are counted
+# by scripts/tap-count (plans, exit statuses, skips with reasons).
 #
-# SHMDEV_KERNELS="6.12" make check   narrows the matrix.
+# Time: each VM run has a timeout in proportion to its work (see
+# Documentation/dev-tools/shmdev-testing.rst, "Time"), so that a hung one
+# fails fast with the tail of its console log.
+#
+# SHMDEV_KERNELS="6.12" make check   narrows the matrix;
+# SHMDEV_HARNESS_SELFTEST=0          leaves the harness self-test out.
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 "$here/setup.sh" || die "setup failed"
-make -s -C "$SHMDEV_TOP" userspace selftests || die "build failed"
+make -s -C "$SHMDEV_TOP" userspace selftests selftests32 || die "build failed"
 
 passed=0 failed=0 skipped=0
 
@@ -28,12 +36,14 @@ tap="$SHMDEV_BUILD/check-host.tap"
 make -s -C "$SHMDEV_TOP" userspace-test 2>&1 | tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "host"
 
-run_all=$(vm_suite "${SHMDEV_STRESS_SECONDS:-10}" "${SHMDEV_FUZZ_SECONDS:-10}")
+stress=${SHMDEV_STRESS_SECONDS:-10} fuzz=${SHMDEV_FUZZ_SECONDS:-10}
+run_all=$(vm_suite "$stress" "$fuzz" "$SHMDEV_PROGRAM_TIMEOUT")
 
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"
 	tap="$SHMDEV_BUILD/check-$k.tap"
-	"$here/vm-run" --kernel "$k" -- sh -c "$run_all" | tee "$tap"
+	"$here/vm-run" --kernel "$k" --timeout $((SHMDEV_SUITE_TIMEOUT + stress + fuzz)) \
+		-- sh -c "$run_all" | tee "$tap"
 	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
 done
 
@@ -44,12 +54,23 @@ python3 "$here/tour.py" script "$tour" > "$SHMDEV_BUILD/tour.sh" || die "cannot 
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k, the guided tour"
 	out="$SHMDEV_BUILD/tour-$k.out"
-	"$here/vm-run" --kernel "$k" --add "$SHMDEV_BUILD/tour.sh" -- sh tour.sh > "$out"
+	"$here/vm-run" --kernel "$k" --timeout "$SHMDEV_TOUR_TIMEOUT" \
+		--add "$SHMDEV_BUILD/tour.sh" -- sh tour.sh > "$out"
 	status=$?
 	tap="$SHMDEV_BUILD/check-tour-$k.tap"
-	python3 "$here/tour.py" check "$tour" "$out" | tee "$tap"
+	if ! python3 "$here/tour.py" check "$tour" "$out" > "$tap" && [ "$status" -eq 0 ]; then
+		status=1
+	fi
+	cat "$tap"
 	tap_count "$tap" "$status" "tour on $k"
 done
+
+if [ "${SHMDEV_HARNESS_SELFTEST:-1}" != 0 ]; then
+	echo "# the harness's self-test: planted defects must fail"
+	tap="$SHMDEV_BUILD/check-harness.tap"
+	"$here/harness-selftest.sh" | tee "$tap"
+	tap_count "$tap" "${PIPESTATUS[0]}" "harness self-test"
+fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh" >&2
 SHMDEV_EXTRA_PACKAGES="flex bison bc libelf-dev libssl-dev" "$here/setup.sh" >&2
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-key=$(cat "$here/debug-kernel.config" | sha256sum | cut -c1-12)
+key=$(sha256sum < "$here/debug-kernel.config" | cut -c1-12)
 dir="$SHMDEV_CACHE/debug-kernel/$ver-$key"
 tree="$dir/linux-source-6.12"
 env="$SHMDEV_CACHE/kernels/debug.env"

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 kernel=${SHMDEV_DEMO_KERNEL:-6.12}
 "$here/setup.sh" "$kernel"
 
+# shellcheck disable=SC2016 # a script for the VM's shell, expanded there
 script='
 say() { printf "\n== %s\n" "$*"; }
 say "the region before (shmdevctl info)"

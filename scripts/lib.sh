@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers shared by the scripts in this folder; sourced, not run.
 
 SHMDEV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -6,6 +7,17 @@ SHMDEV_BUILD=${SHMDEV_BUILD:-$SHMDEV_TOP/build}
 SHMDEV_CACHE=${SHMDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shmdev}
 # The kernels `make check` tests on.
 SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12 6.12-rt"}
+
+# Time limits, in seconds, each several times what the work takes on a
+# loaded 2-core machine under software emulation (measured figures in
+# Documentation/dev-tools/shmdev-testing.rst, "Time"): one test program in
+# the VM; a suite's VM run on one of Debian's kernels, to which the stress
+# and fuzz lengths are added; a tour run; the same on the debug kernel.
+SHMDEV_PROGRAM_TIMEOUT=${SHMDEV_PROGRAM_TIMEOUT:-180}
+SHMDEV_SUITE_TIMEOUT=${SHMDEV_SUITE_TIMEOUT:-540}
+SHMDEV_TOUR_TIMEOUT=${SHMDEV_TOUR_TIMEOUT:-150}
+SHMDEV_DEBUG_PROGRAM_TIMEOUT=${SHMDEV_DEBUG_PROGRAM_TIMEOUT:-300}
+SHMDEV_DEBUG_SUITE_TIMEOUT=${SHMDEV_DEBUG_SUITE_TIMEOUT:-900}
 
 log()
 {
@@ -44,50 +56,80 @@ kernel_env()
 	. "$env"
 }
 
-# tap_count FILE STATUS WHAT: adds the TAP results in FILE to the totals
-# $passed, $failed and $skipped; a non-zero STATUS (the run's) with no
-# failed test in FILE, or a FILE with no test at all, counts as a failure.
+# tap_count FILE STATUS WHAT: adds the results in FILE to the totals
+# $passed, $failed and $skipped, strictly (scripts/tap-count: plans, exit
+# statuses, skips with reasons); a non-zero STATUS (the run's) is one more
+# failure.
 tap_count()
 {
-	local tap=$1 status=$2 what=$3 p s f
-	p=$(grep -cE '^ok [0-9]+ ' "$tap")
-	s=$(grep -cE '^ok [0-9]+ .*# SKIP' "$tap")
-	f=$(grep -cE '^not ok [0-9]+ ' "$tap")
-	p=$((p - s))
-	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - $what: failed (status $status)"
-		f=1
-	fi
-	if [ $((p + f + s)) -eq 0 ]; then
-		echo "not ok - $what: no test ran"
-		f=1
-	fi
-	echo "# $what: $p passed, $f failed, $s skipped"
-	passed=$((passed + p))
-	failed=$((failed + f))
-	skipped=$((skipped + s))
+	local tap=$1 status=$2 what=$3 p f s
+	read -r p f s < <("$SHMDEV_TOP/scripts/tap-count" "$tap" "$what" "$status" 2>&1 >"$tap.count")
+	cat "$tap.count"
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-1}))
+	skipped=$((skipped + ${s:-0}))
 }
 
-# vm_suite STRESS_SECONDS FUZZ_SECONDS: the shell script the VM runs for
-# `make check` and `make check-debug`: every selftest program, the
-# userspace integration tests (each prints its own TAP stream), then a
-# seeded run of shmdev-fuzz, reported as one TAP line.
+# vm_suite STRESS_SECONDS FUZZ_SECONDS PROGRAM_TIMEOUT [PROGRAM...]: the
+# shell script the VM runs for `make check` and `make check-debug`: every
+# selftest program (64-bit, then 32-bit where the kernel runs them), the
+# userspace integration tests, then a seeded run of shmdev-fuzz, each
+# between "# suite-begin: NAME" and "# suite-end: NAME STATUS" lines that
+# scripts/tap-count reads. Each program is killed after PROGRAM_TIMEOUT
+# seconds (plus its own length for the stress and fuzz runs), so that one
+# that hangs fails alone and fast. PROGRAM... narrows the suite to the
+# programs of those names.
 vm_suite()
 {
+	local only="${*:4}"
 	cat <<SUITE
 rc=0
 export SHMDEV_STRESS_SECONDS=$1
-for t in /opt/shmdev/selftests/* /opt/shmdev/bin/lib_vm_test /opt/shmdev/bin/cli_test.sh; do
-	echo "# test: \${t##*/}"
-	"\$t" || rc=1
+only="$only"
+run()
+{
+	name=\$1 secs=\$2
+	shift 2
+	if [ -n "\$only" ]; then
+		case " \$only " in
+		*" \${name##*/} "*) ;;
+		*) return 0 ;;
+		esac
+	fi
+	echo "# suite-begin: \$name"
+	t0=\$(date +%s)
+	timeout -s KILL "\$secs" "\$@"
+	st=\$?
+	echo "# suite-end: \$name \$st"
+	echo "# \$name: \$((\$(date +%s) - t0)) s (limit \$secs s)"
+	[ \$st -eq 0 ] || [ \$st -eq 4 ] || rc=1
+}
+for t in /opt/shmdev/selftests/*; do
+	case \${t##*/} in
+	stress_test) run stress_test \$(($1 + $3)) "\$t" ;;
+	*) run "\${t##*/}" $3 "\$t" ;;
+	esac
 done
-echo "# test: shmdev-fuzz"
-if shmdev-fuzz --seconds $2; then
-	echo "ok 1 shmdev-fuzz"
-else
-	echo "not ok 1 shmdev-fuzz"
-	rc=1
+if [ -d /opt/shmdev/selftests32 ]; then
+	# A kernel without IA32_EMULATION cannot run them: say so, once.
+	if /opt/shmdev/selftests32/shmdev_test -l >/dev/null 2>&1; then
+		for t in /opt/shmdev/selftests32/*; do
+			case \${t##*/} in
+			stress_test) run 32/stress_test \$(($1 + $3)) "\$t" ;;
+			*) run "32/\${t##*/}" $3 "\$t" ;;
+			esac
+		done
+	elif [ -z "\$only" ]; then
+		echo "# suite-begin: selftests32"
+		echo "1..0 # SKIP this kernel cannot run 32-bit programs (no IA32_EMULATION)"
+		echo "# suite-end: selftests32 4"
+	fi
 fi
+run lib_vm_test $3 /opt/shmdev/bin/lib_vm_test
+for t in /opt/shmdev/bin/*_test.sh; do
+	run "\${t##*/}" $3 "\$t"
+done
+run shmdev-fuzz \$(($2 + $3)) sh -c 'echo 1..1; if shmdev-fuzz --seconds $2; then echo "ok 1 shmdev-fuzz"; else echo "not ok 1 shmdev-fuzz"; exit 1; fi'
 exit \$rc
 SUITE
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make lint`: checkpatch.pl --strict, kernel-doc -Wall and sparse (C=2) over
-# module/ and uapi/, on every kernel of the matrix. Fails on any finding.
+# module/ and uapi/, on every kernel of the matrix, and shellcheck over every
+# shell script of the tree (scripts/, .ci/, the tests). Fails on any finding.
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/setup.sh" || die "setup failed"
 ksrc=$("$here/ksrc.sh") || die "cannot extract the kernel sources"
 cd "$SHMDEV_TOP" || exit 1
+shopt -s nullglob
 srcs=(module/*.c module/*.h uapi/linux/shmdev.h)
-srcs=($(ls "${srcs[@]}" 2>/dev/null))
 bad=0
 
 echo "checkpatch.pl --strict"
@@ -28,6 +29,15 @@ done
 echo "kernel-doc -Wall"
 out=$(perl "$ksrc/scripts/kernel-doc" -none -Wall "${srcs[@]}" 2>&1)
 [ -z "$out" ] || { echo "$out"; bad=1; }
+
+echo "shellcheck"
+# Every file that starts with a shell's #! line, and lib.sh (sourced).
+shells=(scripts/lib.sh)
+while IFS= read -r f; do
+	head -n1 "$f" | grep -qE '^#!.*/(ba|da)?sh( |$)|^#!/usr/bin/env (ba)?sh|busybox sh' &&
+		shells+=("$f")
+done < <(git ls-files scripts .ci tools userspace selftests)
+shellcheck -x "${shells[@]}" || bad=1
 
 echo "syzkaller description against the uapi header"
 "$SHMDEV_TOP/tools/syzkaller/check-const.sh" || bad=1

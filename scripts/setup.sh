@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 packages=(gcc make libc6-dev perl python3 qemu-system-x86 busybox-static cpio
-	  sparse xz-utils linux-source-6.12 gcc-12 pahole)
+	  sparse xz-utils linux-source-6.12 gcc-12 pahole shellcheck)
 # More for one caller, e.g. gnuplot for `make bench`.
 read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
 packages+=(${extra[@]+"${extra[@]}"})
@@ -84,8 +84,9 @@ fetch_kernel()
 	apt_update_once
 	img=$(candidate_depends "$meta_img")
 	hdr=$(candidate_depends "$meta_hdr")
-	[ -n "$img" ] && [ -n "$hdr" ] ||
+	if [ -z "$img" ] || [ -z "$hdr" ]; then
 		die "cannot resolve $meta_img / $meta_hdr with apt-cache"
+	fi
 	ver=$(candidate_version "$img")
 	env="$SHMDEV_CACHE/kernels/$k.env"
 	if [ -f "$env" ] && grep -qx "KPKGVER='$img=$ver'" "$env"; then
@@ -98,8 +99,9 @@ fetch_kernel()
 	# The headers package depends on its -common and kbuild packages
 	# (and on the image, which is exactly what must not go to /boot).
 	deps=$(apt-cache show --no-all-versions "$hdr" | sed -n 's/^Depends: //p' |
-		tr ',|' '\n\n' | sed 's/^ *//; s/ .*//' |
+		tr ',|' '\n' | sed 's/^ *//; s/ .*//' |
 		grep -E '^linux-(headers-.*-common|kbuild-)' | sort -u)
+	# shellcheck disable=SC2086 # $deps is a list of package names
 	(cd "$dir/debs" && apt-get download -qq -o APT::Sandbox::User=root "$img" "$hdr" $deps >/dev/null) ||
 		die "apt-get download failed for kernel $k"
 	for d in "$dir"/debs/*.deb; do
@@ -108,10 +110,11 @@ fetch_kernel()
 	rm -rf "$dir/debs"
 	relocate_symlinks "$dir/root"
 	local vmlinuz kdir
-	vmlinuz=$(ls "$dir"/root/boot/vmlinuz-* | head -n1)
-	kdir=$(ls -d "$dir/root/usr/src/${hdr}" 2>/dev/null || true)
-	[ -f "$vmlinuz" ] && [ -f "$kdir/Makefile" ] ||
+	vmlinuz=$(find "$dir/root/boot" -name 'vmlinuz-*' | head -n1)
+	kdir="$dir/root/usr/src/$hdr"
+	if [ ! -f "$vmlinuz" ] || [ ! -f "$kdir/Makefile" ]; then
 		die "unexpected layout in $img / $hdr"
+	fi
 	# Its Makefile includes the -common one by absolute path too.
 	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$kdir/Makefile"
 	tmp="$env.tmp"
