@@ -19,7 +19,10 @@
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+
+#include <linux/userfaultfd.h>
 
 #include "shmdev_util.h"
 
@@ -575,7 +578,8 @@ static void *ack_waiter(void *arg)
 /*
  * NOTIFY and WAIT racing on one file: the acknowledged sequence, sampled
  * all along, never moves back; once both stop it is the region's
- * sequence, so the file is not ready.
+ * sequence, so the file is not ready. The window is a few instructions
+ * wide and rarely hit here; the next test makes the race happen.
  */
 TEST_F(api, ack_never_moves_back)
 {
@@ -607,6 +611,100 @@ TEST_F(api, ack_never_moves_back)
 	EXPECT_EQ(0, backwards);
 	EXPECT_EQ((long long)info_seq(self->fd), acked_seq(self->fd));
 	EXPECT_EQ(0, revents(self->fd));
+}
+
+struct stalled_wait {
+	int fd;
+	struct shmdev_wait *w;
+	int ret, err;
+};
+
+static void *stalled_waiter(void *arg)
+{
+	struct stalled_wait *s = arg;
+
+	s->ret = ioctl(s->fd, SHMDEV_IOC_WAIT, s->w);
+	s->err = errno;
+	return NULL;
+}
+
+/*
+ * The same race, made to happen: a WAIT has found the sequence moved and
+ * is writing its result to a write-protected page (userfaultfd holds it
+ * there) when a NOTIFY through the same file acknowledges a later
+ * sequence. The WAIT then completes, returning the older sequence, and
+ * must leave the later acknowledgement in place.
+ */
+TEST_F(api, ack_not_moved_back_by_late_wait)
+{
+	struct uffdio_api uapi = {
+		.api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	};
+	struct uffdio_register reg = { 0 };
+	struct uffdio_writeprotect wp = { 0 };
+	struct stalled_wait s = { .fd = self->fd, .ret = 1 };
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	__u64 old, seq, later;
+	pthread_t th;
+	char *page;
+	int uffd, other;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &uapi) ||
+	    !(uapi.features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		close(uffd);
+		SKIP(return, "userfaultfd cannot write-protect anonymous memory");
+	}
+	page = mmap(NULL, self->psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(page, 0, self->psz);
+	reg.range.start = (uintptr_t)page;
+	reg.range.len = self->psz;
+	reg.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		SKIP(return, "UFFDIO_REGISTER_MODE_WP: %s", strerror(errno));
+	}
+
+	other = shmdev_open(O_RDWR);
+	ASSERT_LE(0, other);
+	old = info_seq(self->fd);
+	seq = notify(other);
+	ASSERT_EQ(old + 1, seq);
+	s.w = (struct shmdev_wait *)page;
+	s.w->seq = old;
+	s.w->timeout_ns = 0;
+	wp.range = reg.range;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, stalled_waiter, &s));
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, 20000));
+	memset(&msg, POISON, sizeof(msg));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_TRUE(!!(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP));
+
+	/* The WAIT holds seq and waits to write it. */
+	later = notify(self->fd);
+	EXPECT_EQ(seq + 1, later);
+	EXPECT_EQ((long long)later, acked_seq(self->fd));
+	wp.mode = 0;	/* write-enable and wake the WAIT */
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &wp));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+
+	EXPECT_EQ(0, s.ret) TH_LOG("WAIT: %s", strerror(s.err));
+	EXPECT_EQ(seq, s.w->seq);
+	EXPECT_EQ((long long)later, acked_seq(self->fd));
+	EXPECT_EQ(0, revents(self->fd));
+	close(other);
+	close(uffd);
+	munmap(page, self->psz);
 }
 
 /*
