@@ -6,6 +6,7 @@
 #   make KDIR=DIR       build against the kernel build tree in DIR
 #   make check          run the selftests in a VM on every kernel of the matrix
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
+#   make selftests32    the selftests as 32-bit programs, in build/selftests32
 #   make lint           checkpatch --strict, sparse and kernel-doc
 #   make bench          the benchmarks, in a VM on every kernel of the matrix
 #   make clean          remove build/
@@ -28,7 +29,7 @@ endif
 endif
 endif
 
-.PHONY: all module userspace userspace-test selftests check check-debug lint bench demo \
+.PHONY: all module userspace userspace-test selftests selftests32 check check-debug lint bench demo \
 	install load unload clean setup
 
 all: module
@@ -67,6 +68,21 @@ selftests:
 	$(MAKE) -s -C $$dir OUTPUT=$(B)/selftests \
 		KHDR_INCLUDES="-isystem $(TOP)/uapi" \
 		USERCFLAGS=-Werror USERLDFLAGS=-static
+
+# The same selftests as 32-bit x86 programs: their ioctls go through the
+# module's compat path (compat_ptr_ioctl). Needs gcc-multilib. The
+# harness prints pointers it compares through a cast to intmax_t, which
+# is wider than a 32-bit pointer: that warning is the harness's. A
+# 64-bit constant truncated to a 32-bit long is shown, not fatal.
+selftests32:
+	@ksrc=$$($(S)/ksrc.sh) && \
+	dir=$$ksrc/tools/testing/selftests/drivers/shmdev && \
+	mkdir -p $$dir $(B)/selftests32 && \
+	cp -p selftests/* $$dir/ && \
+	$(MAKE) -s -C $$dir OUTPUT=$(B)/selftests32 \
+		KHDR_INCLUDES="-isystem $(TOP)/uapi" \
+		USERCFLAGS="-Werror -m32 -Wno-pointer-to-int-cast -Wno-error=overflow" \
+		USERLDFLAGS="-static -m32"
 
 check:
 	@$(S)/check.sh

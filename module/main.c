@@ -217,9 +217,9 @@ static long shmdev_ioc_notify(struct shmdev_file *sf, void __user *argp)
 	if (put_user(0, useq))
 		return -EFAULT;
 	seq = shmdev_region_notify(sf->region);
-	atomic64_set(&sf->acked_seq, seq);
 	if (put_user(seq, useq))
 		return -EFAULT;
+	shmdev_file_ack(&sf->acked_seq, seq);
 	return 0;
 }
 
@@ -239,9 +239,10 @@ static long shmdev_ioc_wait(struct shmdev_file *sf, void __user *argp)
 	ret = shmdev_region_wait(sf->region, &seq, args.timeout_ns);
 	if (ret)
 		return ret;
-	atomic64_set(&sf->acked_seq, seq);
+	/* Acknowledge only what userspace got: a failed copy changes nothing. */
 	if (put_user(seq, &uwait->seq))
 		return -EFAULT;
+	shmdev_file_ack(&sf->acked_seq, seq);
 	return 0;
 }
 

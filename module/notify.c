@@ -17,6 +17,16 @@
  *
  * The sequence is an atomic64_t only so that readers that do not take the
  * lock never see a torn value on 32-bit machines.
+ *
+ * Each file's acknowledged sequence (struct shmdev_file.acked_seq) is
+ * written without a lock, by WAIT and NOTIFY calls on that file that may
+ * race. shmdev_file_ack() moves it with a compare-and-exchange, from the
+ * value it read to a later one only: a call that returns an older sequence
+ * than a racing call never moves it back, which would report a file ready
+ * with nothing new, and a call never acknowledges a sequence it did not
+ * return. Callers acknowledge only once the sequence was copied out, so
+ * that a call failing with EFAULT acknowledges nothing. No wake-up is
+ * needed: acknowledging only ever makes a file less ready.
  */
 
 #include <linux/atomic.h>
@@ -77,6 +87,28 @@ u64 shmdev_region_notify(struct shmdev_region *region)
 	atomic64_inc(&region->nr_notifies);
 	shmdev_count(SHMDEV_STAT_NOTIFIES);
 	return seq;
+}
+
+/**
+ * shmdev_file_ack() - acknowledge a sequence for a file
+ * @acked_seq: the sequence the file last acknowledged
+ * @seq: a sequence of the file's region that a call on the file has just
+ *	returned to userspace
+ *
+ * Moves @acked_seq forward to @seq, or leaves it alone if it already is
+ * @seq or a later sequence. Sequences only grow, and by far less than
+ * 2^63 in a region's lifetime, so the signed difference orders them.
+ *
+ * Context: Any context.
+ */
+void shmdev_file_ack(atomic64_t *acked_seq, u64 seq)
+{
+	s64 old = atomic64_read(acked_seq);
+
+	do {
+		if ((s64)(seq - (u64)old) <= 0)
+			return;
+	} while (!atomic64_try_cmpxchg(acked_seq, &old, seq));
 }
 
 static bool shmdev_seq_moved(struct shmdev_region *region, u64 seen)

@@ -123,6 +123,7 @@ void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 
 u64 shmdev_region_seq(struct shmdev_region *region);
 u64 shmdev_region_notify(struct shmdev_region *region);
+void shmdev_file_ack(atomic64_t *acked_seq, u64 seq);
 int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns);
 __poll_t shmdev_region_poll(struct shmdev_region *region, struct file *file,
 			    atomic64_t *acked_seq, poll_table *wait);

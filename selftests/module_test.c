@@ -10,6 +10,7 @@
  */
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "shmdev_util.h"
@@ -40,6 +41,23 @@ static int load(const char *params)
 	close(fd);
 	errno = err;
 	return ret;
+}
+
+/* Writes @s to the file at @path: 0, or -errno of open() or write(). */
+static int write_errno(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
 static bool loaded(void)
@@ -225,6 +243,104 @@ TEST_F(mod, max_size_parameter)
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
 	EXPECT_EQ(256ULL << 20, shmdev_max_size());
+}
+
+/*
+ * The largest max_size is 1 TiB: exactly 1 TiB loads, and a region of
+ * that size works to its last byte; one page more, or any value that is
+ * not a multiple of the page size, is refused with EINVAL and leaves the
+ * module unloaded.
+ */
+TEST_F(mod, max_size_limit_1tib)
+{
+	const __u64 tib = 1ULL << 40;
+	const __u64 bad[] = { tib + self->psz, tib + 1, tib - 1, tib * 2 };
+	struct shmdev_info info;
+	char params[64], c;
+	char *p;
+	int fd;
+
+	ASSERT_EQ(0, unload());
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(params, sizeof(params), "max_size=%llu",
+			 (unsigned long long)bad[i]);
+		EXPECT_EQ(-1, load(params));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("%s", params);
+		EXPECT_FALSE(loaded());
+	}
+
+	snprintf(params, sizeof(params), "max_size=%llu", (unsigned long long)tib);
+	ASSERT_EQ(0, load(params));
+	EXPECT_EQ(tib, shmdev_max_size());
+	fd = shmdev_open(O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(tib, info.max_size);
+
+	ASSERT_EQ(0, shmdev_set_size(fd, tib));
+	EXPECT_EQ(-1, shmdev_set_size(fd, tib + 1));
+	EXPECT_EQ(EFBIG, errno);
+	EXPECT_EQ(tib, shmdev_get_size(fd));
+	EXPECT_EQ((off_t)tib, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ((off_t)tib - 1, lseek(fd, tib - 1, SEEK_DATA));
+	EXPECT_EQ((off_t)tib, lseek(fd, tib - 1, SEEK_HOLE));
+
+	/* The last byte, by write() and through a mapping of the last page. */
+	c = 'L';
+	EXPECT_EQ(1, pwrite(fd, &c, 1, tib - 1));
+	EXPECT_EQ(-1, pwrite(fd, &c, 1, tib));
+	EXPECT_EQ(ENOSPC, errno);
+	p = mmap(NULL, self->psz, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 tib - self->psz);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap at 1 TiB - 1 page: %s", strerror(errno));
+	EXPECT_EQ('L', p[self->psz - 1]);
+	p[self->psz - 2] = 'M';
+	c = 0;
+	EXPECT_EQ(1, pread(fd, &c, 1, tib - 2));
+	EXPECT_EQ('M', c);
+	munmap(p, self->psz);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, self->psz, PROT_READ, MAP_SHARED, fd, tib));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(1ULL, info.nr_pages);
+
+	ASSERT_EQ(0, shmdev_set_size(fd, 0));
+	close(fd);
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+/*
+ * max_size is read-only once loaded, even for root: its sysfs file
+ * cannot be opened for writing (EACCES); made writable by chmod, the
+ * write fails (EIO: the parameter has no store method). The value shown
+ * and the region's maximum stay.
+ */
+TEST_F(mod, max_size_read_only)
+{
+	const __u64 before = shmdev_max_size();
+	struct shmdev_info info;
+	struct stat st;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, stat(SHMDEV_MAX_SIZE_PATH, &st));
+	EXPECT_EQ(0444U, st.st_mode & 07777);
+	EXPECT_EQ(-EACCES, write_errno(SHMDEV_MAX_SIZE_PATH, "8192\n"));
+	EXPECT_EQ(before, shmdev_max_size());
+
+	ASSERT_EQ(0, chmod(SHMDEV_MAX_SIZE_PATH, 0644));
+	EXPECT_EQ(-EIO, write_errno(SHMDEV_MAX_SIZE_PATH, "8192\n"));
+	EXPECT_EQ(-EIO, write_errno(SHMDEV_MAX_SIZE_PATH, "0\n"));
+	EXPECT_EQ(0, chmod(SHMDEV_MAX_SIZE_PATH, 0444));
+	EXPECT_EQ(before, shmdev_max_size());
+
+	fd = shmdev_open(O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(before, info.max_size);
+	close(fd);
 }
 
 SHMDEV_TEST_MAIN
