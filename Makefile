@@ -7,7 +7,9 @@
 #   make check          run the selftests in a VM on every kernel of the matrix
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
 #   make lint           checkpatch --strict, sparse and kernel-doc
-#   make bench          the benchmarks, in a VM on every kernel of the matrix
+#   make bench          the benchmarks, in one VM (Debian's 6.12, 2 vCPUs,
+#                       3 GiB), and the performance page's tables and plots
+#                       regenerated from that run
 #   make clean          remove build/
 #
 # Everything built lands in build/.
