@@ -8,7 +8,9 @@
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
 #   make selftests32    the selftests as 32-bit programs, in build/selftests32
 #   make lint           checkpatch --strict, sparse and kernel-doc
-#   make bench          the benchmarks, in a VM on every kernel of the matrix
+#   make bench          the benchmarks, in one VM (Debian's 6.12, 2 vCPUs,
+#                       3 GiB), and the performance page's tables and plots
+#                       regenerated from that run
 #   make clean          remove build/
 #
 # Everything built lands in build/.

@@ -1,14 +1,32 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turns the @sample lines of fault_bench and notify_bench into a table of
-medians and ratios (stdout), a JSON file with every raw sample, and PNG
-plots drawn by gnuplot.
+"""Turns the output of one `make bench` run (the @meta and @sample lines of
+fault_bench and notify_bench, and the @meta lines scripts/bench.sh adds)
+into:
 
-Usage: bench-report.py RAW_OUTPUT OUT_DIR
+  OUT_DIR/table.txt      medians, min-max, ratios and the targets (also on
+                         stdout)
+  OUT_DIR/samples.json   every sample, with its round and its place in the
+                         round's order, and the run's metadata
+  OUT_DIR/results.rst    the same tables and the metadata, to be included by
+                         Documentation/userspace-api/shmdev-performance.rst
+  OUT_DIR/*.png          plots drawn by gnuplot
+
+With --doc DIR, table.txt, results.rst and the PNGs are written to DIR too
+(the performance page's folder). Nothing in them is typed by hand.
+
+Each target compares two measurements of the same run: per round, the
+ratio of the two samples of that round; the target's figure is the median
+of those ratios, with their min-max, and it is met when that median is on
+the right side of the limit.
+
+Usage: bench-report.py RAW_OUTPUT OUT_DIR [--doc DIR]
 """
 
+import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -16,171 +34,539 @@ from collections import defaultdict
 
 
 def load(path):
-    samples = []
+    samples, meta = [], {}
     with open(path, errors="replace") as f:
         for line in f:
             parts = line.split()
-            if len(parts) != 7 or parts[0] != "@sample":
+            if len(parts) >= 2 and parts[0] == "@meta":
+                meta[parts[1]] = " ".join(parts[2:])
                 continue
-            _, bench, test, kind, param, value, unit = parts
+            if len(parts) != 9 or parts[0] != "@sample":
+                continue
+            _, bench, test, kind, param, value, unit, rnd, pos = parts
             samples.append({"bench": bench, "test": test, "kind": kind,
                             "param": int(param), "value": float(value),
-                            "unit": unit})
-    return samples
+                            "unit": unit, "round": int(rnd), "pos": int(pos)})
+    return samples, meta
 
 
-def group(samples):
-    g = defaultdict(list)
-    for s in samples:
-        g[(s["bench"], s["test"], s["kind"], s["param"])].append(s["value"])
-    return g
+class Run:
+    """The samples of one run, by (bench, test, kind, param) and round."""
+
+    def __init__(self, samples):
+        self.by_round = defaultdict(dict)
+        for s in samples:
+            self.by_round[(s["bench"], s["test"], s["kind"], s["param"])][s["round"]] = s["value"]
+
+    def keys(self, bench):
+        return [k for k in self.by_round if k[0] == bench]
+
+    def values(self, key):
+        return list(self.by_round.get(key, {}).values())
+
+    def med(self, key):
+        v = self.values(key)
+        return statistics.median(v) if v else None
+
+    def params(self, bench, test=None):
+        return sorted({k[3] for k in self.keys(bench) if test is None or k[1] == test})
 
 
-def med(g, key):
-    v = g.get(key)
-    return statistics.median(v) if v else None
+PROGRAMS = {"fault_bench": ("fault", "scale-mmap", "scale-fault", "scale-procs"),
+            "notify_bench": ("rtt", "bulk", "wake-all")}
 
 
-def spread(v):
-    return "%.0f-%.0f" % (min(v), max(v))
-
-
-def table(g):
-    out = []
-    # Rows: (label, key, better) where better is "lower" or "higher".
-    for bench in ("fault", "rtt", "bulk"):
-        keys = sorted({k for k in g if k[0] == bench},
-                      key=lambda k: (k[1], k[3], k[2] != "shmdev" and k[2] != "shmdev-ring", k[2]))
-        if not keys:
-            continue
-        unit = "ns/page" if bench == "fault" else "ns" if bench == "rtt" else "MiB/s"
-        out.append("")
-        out.append("## %s (%s; median, min-max, ratio shmdev/peer)" % (bench, unit))
-        out.append("%-20s %-12s %12s %16s %8s" % ("test", "kind", "median", "min-max", "ratio"))
-        for k in keys:
-            ref_kind = "shmdev-ring" if bench == "bulk" else "shmdev"
-            ref = med(g, (k[0], k[1], ref_kind, k[3]))
-            m = med(g, k)
-            ratio = "%.2f" % (ref / m) if ref and m else "-"
-            out.append("%-20s %-12s %12.0f %16s %8s" % (k[1], k[2], m, spread(g[k]), ratio))
-    for bench, label in (("scale-mmap", "mmap+munmap ns by MiB"),
-                         ("scale-fault", "first-touch ns/page by MiB"),
-                         ("scale-procs", "map+read ns/page/process by processes"),
-                         ("wake-all", "ns to wake all by waiters")):
-        keys = sorted({k for k in g if k[0] == bench}, key=lambda k: (k[2], k[3]))
-        if not keys:
-            continue
-        out.append("")
-        out.append("## %s (%s)" % (bench, label))
-        for k in keys:
-            out.append("%-12s %8d %12.0f  (%s)" % (k[2], k[3], med(g, k), spread(g[k])))
-    return out
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
-
-
-def targets(g):
-    """(description, measured ratio, limit, met) for each target."""
-    fault = lambda t, k: med(g, ("fault", t, k, 32)) or next(
-        (med(g, key) for key in g if key[:3] == ("fault", t, k)), None)
-    mm = lambda mib: med(g, ("scale-mmap", "mmap+munmap", "shmdev", mib))
-    rtt = lambda k: med(g, ("rtt", "two-cpus", k, 2000)) or next(
-        (med(g, key) for key in g if key[:3] == ("rtt", "two-cpus", k)), None)
-    bulk = lambda k: next((med(g, key) for key in g if key[:3] == ("bulk", "1M", k)), None)
-    wake = lambda n: med(g, ("wake-all", "notify", "shmdev", n))
-    rows = [
-        ("first touch <= 1.0x memfd", ratio(fault("first-touch-write", "shmdev"), fault("first-touch-write", "memfd")), 1.0, "le"),
-        ("remap of resident <= 0.5x memfd first touch", ratio(fault("remap-resident", "shmdev"), fault("first-touch-write", "memfd")), 0.5, "le"),
-        ("mmap+munmap 1 GiB <= 2x 1 MiB", ratio(mm(1024), mm(1)), 2.0, "le"),
-        ("round trip <= 1.0x futex", ratio(rtt("shmdev"), rtt("futex")), 1.0, "le"),
-        ("round trip <= 0.9x eventfd", ratio(rtt("shmdev"), rtt("eventfd")), 0.9, "le"),
-        ("round trip <= 0.7x pipe", ratio(rtt("shmdev"), rtt("pipe")), 0.7, "le"),
-        ("bulk 1 MiB >= 5x pipe", ratio(bulk("shmdev-ring"), bulk("pipe")), 5.0, "ge"),
-        ("bulk 1 MiB >= 0.5x memcpy", ratio(bulk("shmdev-ring"), bulk("memcpy")), 0.5, "ge"),
-        ("wake 256 <= 256x wake 1", ratio(wake(256), wake(1)), 256.0, "le"),
-    ]
-    res = []
-    for desc, r, lim, op in rows:
-        met = None if r is None else (r <= lim if op == "le" else r >= lim)
-        res.append((desc, r, lim, met))
+def order_changes(samples):
+    """Per program: (rounds, how many rounds ran their cases in another
+    order than the round before), from the samples' round and place."""
+    res = {}
+    for prog, benches in PROGRAMS.items():
+        rounds = defaultdict(list)
+        for s in samples:
+            if s["bench"] in benches:
+                rounds[s["round"]].append((s["pos"], s["bench"], s["test"], s["kind"],
+                                           s["param"]))
+        seqs = [[c[1:] for c in sorted(rounds[r])] for r in sorted(rounds)]
+        res[prog] = (len(seqs), sum(1 for a, b in zip(seqs, seqs[1:]) if a != b))
     return res
 
 
-def write_dat(g, bench, test, kinds, path):
-    with open(path, "w") as f:
-        params = sorted({k[3] for k in g if k[0] == bench and k[1] == test})
-        f.write("# param " + " ".join(kinds) + "\n")
+def fmt(v, digits=0):
+    if v is None:
+        return "-"
+    return "%.*f" % (digits, v)
+
+
+def spread(v):
+    return "%.0f-%.0f" % (min(v), max(v)) if v else "-"
+
+
+def size_name(mib):
+    return "%d GiB" % (mib // 1024) if mib >= 1024 and mib % 1024 == 0 else "%d MiB" % mib
+
+
+# ---- targets ---------------------------------------------------------------
+
+# (name, short and long description of what is compared, numerator,
+# denominator, "le" or "ge", limit).
+# A key's param None stands for the one size the run used, "max" for the
+# largest. Both sides of every ratio are measured in the same rounds.
+TARGETS = [
+    ("first touch", "first-touch write, shmdev / memfd",
+     "first-touch write fault, ns/page, fresh {fault} objects: shmdev / memfd",
+     ("fault", "first-touch-write", "shmdev", None),
+     ("fault", "first-touch-write", "memfd", None), "le", 1.0),
+    ("remap of resident pages", "remap of resident pages, shmdev / memfd",
+     "read faults on resident pages through a new mapping, ns/page: shmdev / memfd",
+     ("fault", "remap-resident", "shmdev", None),
+     ("fault", "remap-resident", "memfd", None), "le", 1.0),
+    ("mmap cost independent of size", "shmdev mmap+munmap, {mmap_max} / 1 MiB",
+     "mmap+munmap of a lazy shmdev region, ns: {mmap_max} / 1 MiB",
+     ("scale-mmap", "mmap+munmap", "shmdev", "max"),
+     ("scale-mmap", "mmap+munmap", "shmdev", 1), "le", 2.0),
+    ("round trip vs futex", "round trip, two vCPUs, shmdev / futex",
+     "ping-pong round trip on two vCPUs, ns: shmdev / futex",
+     ("rtt", "two-cpus", "shmdev", None),
+     ("rtt", "two-cpus", "futex", None), "le", 1.0),
+    ("round trip vs eventfd", "round trip, two vCPUs, shmdev / eventfd",
+     "ping-pong round trip on two vCPUs, ns: shmdev / eventfd",
+     ("rtt", "two-cpus", "shmdev", None),
+     ("rtt", "two-cpus", "eventfd", None), "le", 0.9),
+    ("round trip vs pipe", "round trip, two vCPUs, shmdev / pipe",
+     "ping-pong round trip on two vCPUs, ns: shmdev / pipe",
+     ("rtt", "two-cpus", "shmdev", None),
+     ("rtt", "two-cpus", "pipe", None), "le", 0.7),
+    ("bulk vs pipe", "1 MiB messages, MiB/s, ring / pipe",
+     "1 MiB messages, copied in, copied out and checked, MiB/s: shmdev-ring / pipe",
+     ("bulk", "1M", "shmdev-ring", None),
+     ("bulk", "1M", "pipe", None), "ge", 5.0),
+    ("bulk vs two copies", "1 MiB messages, MiB/s, ring / memcpy-x2",
+     "1 MiB messages, MiB/s: shmdev-ring / memcpy-x2 (the same two copies "
+     "and check in one process, nothing to wait for)",
+     ("bulk", "1M", "shmdev-ring", None),
+     ("bulk", "1M", "memcpy-x2", None), "ge", 0.5),
+    ("wake-all vs futex", "wake {waiters} waiters, NOTIFY / FUTEX_WAKE",
+     "time until the last of {waiters} sleeping waiters runs, ns: "
+     "one NOTIFY / one FUTEX_WAKE",
+     ("wake-all", "wake", "shmdev", "max"),
+     ("wake-all", "wake", "futex", "max"), "le", 1.0),
+]
+
+
+def resolve(run, key):
+    bench, test, kind, param = key
+    params = run.params(bench, test)
+    if not params:
+        return None
+    if param is None:
+        param = params[0]
+    elif param == "max":
+        param = params[-1]
+    return (bench, test, kind, param)
+
+
+def targets(run):
+    """One dict per target: the per-round ratios and the verdict."""
+    words = {"fault": size_name(next(iter(run.params("fault")), 0)),
+             "mmap_max": size_name(next(reversed(run.params("scale-mmap")), 0)),
+             "waiters": next(reversed(run.params("wake-all")), 0)}
+    res = []
+    for name, short, compares, num, den, op, limit in TARGETS:
+        t = {"name": name, "short": short.format(**words),
+             "compares": compares.format(**words), "op": op,
+             "limit": limit, "ratios": [], "ratio": None, "met": None}
+        num, den = resolve(run, num), resolve(run, den)
+        if num and den:
+            a, b = run.by_round.get(num, {}), run.by_round.get(den, {})
+            t["ratios"] = [a[r] / b[r] for r in sorted(a) if r in b and b[r]]
+        if t["ratios"]:
+            ok = (lambda x: x <= limit) if op == "le" else (lambda x: x >= limit)
+            t["ratio"] = statistics.median(t["ratios"])
+            t["met"] = ok(t["ratio"])
+            t["rounds_met"] = sum(1 for x in t["ratios"] if ok(x))
+        res.append(t)
+    return res
+
+
+def limit_text(t):
+    return "%s %.1f" % ("<=" if t["op"] == "le" else ">=", t["limit"])
+
+
+def state_text(t):
+    return "n/a" if t["met"] is None else "met" if t["met"] else "NOT met"
+
+
+def ratio_digits(x):
+    return 3 if x < 0.1 else 2
+
+
+# ---- tables ----------------------------------------------------------------
+
+REF = {"fault": "shmdev", "rtt": "shmdev", "bulk": "shmdev-ring", "wake-all": "shmdev"}
+UNIT = {"fault": "ns/page", "rtt": "ns", "bulk": "MiB/s", "wake-all": "ns"}
+KIND_ORDER = ["shmdev", "shmdev-ring", "shmdev-ring-inplace", "memfd", "memfd-thp",
+              "sysv", "anon-shared", "futex", "eventfd", "pipe", "socketpair",
+              "socket", "memcpy-x2"]
+TEST_ORDER = ["first-touch-write", "first-touch-read", "remap-resident", "populate",
+              "two-cpus", "same-cpu", "4K", "64K", "1M", "wake"]
+
+
+def order_key(k):
+    kind = KIND_ORDER.index(k[2]) if k[2] in KIND_ORDER else len(KIND_ORDER)
+    test = TEST_ORDER.index(k[1]) if k[1] in TEST_ORDER else len(TEST_ORDER)
+    return (test, k[3], kind, k[2])
+
+
+def comparison_rows(run, bench):
+    """(test, param, kind, median, min-max, ratio) rows; the ratio is
+    the reference contender's median over this one's (higher is better
+    for bulk, so there a ratio above 1 means the reference is faster)."""
+    rows = []
+    for k in sorted(run.keys(bench), key=order_key):
+        ref = run.med((bench, k[1], REF[bench], k[3]))
+        m = run.med(k)
+        r = ref / m if ref is not None and m else None
+        rows.append((k[1], k[3], k[2], m, spread(run.values(k)), r))
+    return rows
+
+
+# (bench, test, what, name of the param)
+SCALES = [("scale-mmap", "mmap+munmap", "mmap+munmap of a lazy region, ns, by size", "MiB"),
+          ("scale-fault", "first-touch-write", "first-touch write, ns/page, by size", "MiB"),
+          ("scale-procs", "map+read", "map and read a populated 16 MiB region, "
+           "ns/page/process, by processes", "processes")]
+
+
+def text_report(run, tgts):
+    out = []
+    titles = {"fault": "fault (ns/page; ratio shmdev/peer)",
+              "rtt": "rtt (ns; ratio shmdev/peer)",
+              "bulk": "bulk (MiB/s; ratio shmdev-ring/peer)",
+              "wake-all": "wake-all (ns to wake all by waiters; ratio shmdev/peer)"}
+    for bench in ("fault", "rtt", "bulk", "wake-all"):
+        rows = comparison_rows(run, bench)
+        if not rows:
+            continue
+        out.append("")
+        out.append("## " + titles[bench])
+        out.append("%-18s %8s %-20s %12s %20s %7s" % ("test", "param", "kind", "median",
+                                                     "min-max", "ratio"))
+        for test, param, kind, m, sp, r in rows:
+            out.append("%-18s %8d %-20s %12.0f %20s %7s" % (test, param, kind, m, sp,
+                                                           fmt(r, 2)))
+    for bench, test, label, pname in SCALES:
+        keys = sorted(run.keys(bench), key=lambda k: (k[3], KIND_ORDER.index(k[2])))
+        if not keys:
+            continue
+        out.append("")
+        out.append("## %s (%s, %s)" % (bench, label, pname))
+        for k in keys:
+            out.append("%-12s %8d %12.0f  (%s)" % (k[2], k[3], run.med(k),
+                                                   spread(run.values(k))))
+    out.append("")
+    out.append("## targets (median of per-round ratios, min-max, rounds met)")
+    for t in tgts:
+        if t["ratio"] is None:
+            out.append("%-32s %-9s %8s" % (t["name"], limit_text(t), "-"))
+            continue
+        d = ratio_digits(t["ratio"])
+        out.append("%-32s %-9s %8s  %-13s %d/%d  %s" % (
+            t["name"], limit_text(t), fmt(t["ratio"], d),
+            "%s-%s" % (fmt(min(t["ratios"]), d), fmt(max(t["ratios"]), d)),
+            t["rounds_met"], len(t["ratios"]), state_text(t)))
+    return out
+
+
+def rst_table(header, rows):
+    """A reStructuredText simple table."""
+    cells = [header] + [[str(c) for c in r] for r in rows]
+    w = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    rule = "  ".join("=" * x for x in w)
+
+    def line(r):
+        return "  ".join(c.ljust(x) for c, x in zip(r, w)).rstrip()
+
+    return [rule, line(header), rule] + [line(r) for r in cells[1:]] + [rule, ""]
+
+
+def rst_section(title):
+    return [title, "-" * len(title), ""]
+
+
+def pivot(run, bench, ref_first=True):
+    """Rows test (param) x kinds of 'median [min-max]'."""
+    keys = run.keys(bench)
+    kinds = sorted({k[2] for k in keys}, key=lambda x: KIND_ORDER.index(x)
+                   if x in KIND_ORDER else len(KIND_ORDER))
+    rows = []
+    for test, param in sorted({(k[1], k[3]) for k in keys},
+                              key=lambda tp: order_key((bench,) + tp[:1] + ("", tp[1]))):
+        row = [test if bench != "wake-all" else str(param)]
+        for kind in kinds:
+            v = run.values((bench, test, kind, param))
+            row.append("%.0f [%s]" % (statistics.median(v), spread(v)) if v else "n/a")
+        rows.append(row)
+    return kinds, rows
+
+
+def meta_rows(meta, orders):
+    def m(k, default="?"):
+        return meta.get(k, default)
+
+    rows = [("commit", "%s%s (%s)" % (m("commit"), " (uncommitted changes)"
+                                      if m("dirty", "0") != "0" else "", m("subject"))),
+            ("date", m("date")),
+            ("kernel", "%s (``SHMDEV_BENCH_KERNEL=%s``)" % (m("kernel"), m("kernel_name"))),
+            ("vCPUs", "%s (QEMU ``-smp %s``)" % (m("vcpus"), m("vm_cpus"))),
+            ("memory", "%s (QEMU ``-m %s``; MemTotal %s MiB)" % (
+                m("vm_mem").replace("G", " GiB").replace("M", " MiB"), m("vm_mem"),
+                int(m("memory_kib", "0")) // 1024)),
+            ("module parameters", "``%s``" % m("params")),
+            ("emulation", "%s, %s" % (m("qemu"), m("accel"))),
+            ("host", m("host_cpu")),
+            ("shmem THP", "found %s, run with advise" % m("shmem_enabled")
+             if "shmem_enabled" in meta else "not available"),
+            ("rounds", "fault_bench %s, notify_bench %s" % (m("fault_bench_rounds"),
+                                                            m("notify_bench_rounds"))),
+            ("seeds", "fault_bench %s, notify_bench %s" % (m("fault_bench_seed"),
+                                                           m("notify_bench_seed"))),
+            ("order of the cases", "; ".join(
+                "%s: %d of %d rounds in another order than the round before" %
+                (prog, changed, max(n - 1, 0)) for prog, (n, changed) in orders.items())),
+            ("duration", "%d min %02d s, build and boot included" % divmod(
+                int(m("duration_s", "0")), 60))]
+    return rows
+
+
+def rst_report(run, meta, tgts, orders):
+    out = [".. SPDX-License-Identifier: GPL-2.0",
+           "",
+           ".. Written by scripts/bench-report.py from one run of ``make bench``.",
+           "   Do not edit: run ``make bench`` again.",
+           ""]
+    out += rst_section("The run")
+    out += [":%s: %s" % row for row in meta_rows(meta, orders)] + [""]
+
+    out += rst_section("Targets against this run")
+    out += ["Each ratio is taken per round, between the two samples of that round;",
+            "the figure is the median over the rounds, then their min-max and in",
+            "how many rounds the ratio alone was on the right side of the limit.",
+            ""]
+    rows = []
+    for t in tgts:
+        if t["ratio"] is None:
+            rows.append([t["name"], limit_text(t), "-", "-", "-", "n/a"])
+            continue
+        d = ratio_digits(t["ratio"])
+        rows.append([t["name"], limit_text(t), fmt(t["ratio"], d),
+                     "%s-%s" % (fmt(min(t["ratios"]), d), fmt(max(t["ratios"]), d)),
+                     "%d/%d" % (t["rounds_met"], len(t["ratios"])), state_text(t)])
+    out += rst_table(["target", "limit", "ratio", "min-max", "rounds", "state"], rows)
+    out += ["What each target compares:", ""]
+    for t in tgts:
+        out += ["%s" % t["name"], "  %s, %s." % (t["compares"], limit_text(t)), ""]
+
+    sections = [("fault", "Fault costs", "Median ns per page [min-max] over the rounds."),
+                ("rtt", "Round-trip times", "Median ns per round trip [min-max] over the "
+                 "rounds, two processes on two vCPUs and on one."),
+                ("bulk", "Bulk throughput", "Median MiB/s [min-max] over the rounds."),
+                ("wake-all", "Wake-all times", "Median ns from the wake-up call until the "
+                 "last waiter runs [min-max], by number of waiters.")]
+    for bench, title, intro in sections:
+        kinds, rows = pivot(run, bench)
+        if not rows:
+            continue
+        out += rst_section(title)
+        out += [intro, ""]
+        first = "waiters" if bench == "wake-all" else "test"
+        out += rst_table([first] + kinds, rows)
+
+    for bench, test, label, pname in SCALES:
+        kinds, rows = pivot(run, bench)
+        if not rows:
+            continue
+        params = run.params(bench)
+        out += rst_section("Scaling: %s" % test)
+        out += ["Median [min-max], %s." % label, ""]
+        trows = []
         for p in params:
-            vals = [med(g, (bench, test, k, p)) for k in kinds]
-            f.write("%d %s\n" % (p, " ".join("%.1f" % v if v is not None else "NaN" for v in vals)))
-    return path
+            row = [str(p)]
+            for kind in kinds:
+                v = run.values((bench, test, kind, p))
+                row.append("%.0f [%s]" % (statistics.median(v), spread(v)) if v else "n/a")
+            trows.append(row)
+        out += rst_table([pname] + kinds, trows)
+    return out
 
 
-def plots(g, outdir):
-    if subprocess.call(["sh", "-c", "command -v gnuplot >/dev/null"]) != 0:
+# ---- plots -----------------------------------------------------------------
+
+def gnuplot(script, path):
+    with open(path, "w") as f:
+        f.write(script)
+    subprocess.check_call(["gnuplot", path])
+
+
+def line_plot(run, outdir, bench, test, xl, yl, name, logy):
+    kinds = sorted({k[2] for k in run.keys(bench)}, key=KIND_ORDER.index)
+    dat = os.path.join(outdir, name + ".dat")
+    with open(dat, "w") as f:
+        for kind in kinds:
+            f.write("# %s: param median min max\n" % kind)
+            for p in run.params(bench, test):
+                v = run.values((bench, test, kind, p))
+                if v:
+                    f.write("%d %.1f %.1f %.1f\n" % (p, statistics.median(v), min(v), max(v)))
+            f.write("\n\n")
+    png = os.path.join(outdir, name + ".png")
+    plot = ", ".join("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 title '%s'"
+                     % (dat, i, k) for i, k in enumerate(kinds))
+    gnuplot("set terminal pngcairo size 800,500 font ',10' noenhanced\n"
+            "set output '%s'\n"
+            "set logscale x 2\n"
+            "set xlabel '%s'\nset ylabel '%s'\n"
+            "%s\n"
+            "set key below\nset grid\n"
+            "set offsets graph 0.03, graph 0.03, 0, 0\n"
+            "set title '%s: median, bars: min-max over the rounds'\n"
+            "plot %s\n" % (png, xl, yl, "set logscale y" if logy else "set yrange [0:*]",
+                            yl.split(" (")[0], plot), os.path.join(outdir, name + ".gp"))
+    return png
+
+
+def log_tics(lo, hi, limit):
+    """Tic marks 1, 2, 5 per decade between @lo and @hi, and @limit."""
+    tics, d = set(), 1e-4
+    while d < hi * 10:
+        tics.update(x for x in (d, 2 * d, 5 * d) if lo <= x <= hi)
+        d *= 10
+    tics.add(limit)
+    return ", ".join("'%g' %g" % (x, x) for x in sorted(tics))
+
+
+def targets_plot(tgts, outdir):
+    """One row per target: the per-round ratios' median (dot) and min-max
+    (bar) on a log axis of its own, the limit as a vertical line, the side
+    that meets it shaded, and met / NOT met on the right."""
+    rows = [t for t in tgts if t["ratio"] is not None]
+    if not rows:
+        return None
+    png = os.path.join(outdir, "targets.png")
+    h = 95
+    top = 40
+    height = top + h * len(rows) + 20
+    s = ["set terminal pngcairo size 1000,%d font ',10' noenhanced" % height,
+         "set output '%s'" % png,
+         "set multiplot",
+         "unset key",
+         "set logscale x",
+         "set yrange [0:1]",
+         "unset ytics",
+         "set format x '%g'",
+         "set xtics nomirror scale 0.5 font ',8'",
+         "set grid xtics",
+         "set label 100 'target: per-round ratio shmdev/peer, dot = median, bar = "
+         "min-max over the rounds, line = limit, shaded = side that meets it' "
+         "at screen 0.01, screen %f font ',10'" % (1 - 18.0 / height)]
+    for i, t in enumerate(rows):
+        lo = min(min(t["ratios"]), t["limit"])
+        hi = max(max(t["ratios"]), t["limit"])
+        xmin, xmax = lo / 1.8, hi * 1.8
+        y1 = 1 - (top + h * i) / float(height)
+        y0 = 1 - (top + h * (i + 1) - 28) / float(height)
+        mid, dy = (y0 + y1) / 2, 18.0 / height
+        ok = t["met"]
+        colour = "#1a7f1a" if ok else "#c01818"
+        met_lo, met_hi = (xmin, t["limit"]) if t["op"] == "le" else (t["limit"], xmax)
+        d = ratio_digits(t["ratio"])
+        s += ["set lmargin at screen 0.32",
+              "set rmargin at screen 0.80",
+              "set tmargin at screen %f" % y1,
+              "set bmargin at screen %f" % y0,
+              "set xrange [%g:%g]" % (xmin, xmax),
+              "set xtics (%s)" % log_tics(xmin, xmax, t["limit"]),
+              "unset object", "unset arrow",
+              "set object 1 rect from %g, graph 0 to %g, graph 1 "
+              "fc rgb '#dff2df' fs solid 1.0 noborder behind" % (met_lo, met_hi),
+              "set arrow 1 from %g, graph 0 to %g, graph 1 nohead lw 2 lc rgb '#303030' front"
+              % (t["limit"], t["limit"]),
+              "set label 1 '%s' at screen 0.01, screen %f font ',10:Bold'"
+              % (t["name"], mid + dy),
+              "set label 2 '%s' at screen 0.01, screen %f font ',9'" % (t["short"], mid),
+              "set label 5 'limit %s' at screen 0.01, screen %f font ',9'"
+              % (limit_text(t), mid - dy),
+              "set label 3 '%s' at screen 0.82, screen %f font ',13:Bold' tc rgb '%s'"
+              % (state_text(t), mid + dy / 2, colour),
+              "set label 4 '%s (%s-%s)' at screen 0.82, screen %f font ',9'"
+              % (fmt(t["ratio"], d), fmt(min(t["ratios"]), d), fmt(max(t["ratios"]), d),
+                 mid - dy),
+              "plot '-' using 1:2:3:4 with xerrorbars lw 2 pt 7 ps 1.6 lc rgb '%s'" % colour,
+              "%g 0.5 %g %g" % (t["ratio"], min(t["ratios"]), max(t["ratios"])),
+              "e",
+              "unset label 100"]
+    s += ["unset multiplot", ""]
+    gnuplot("\n".join(s), os.path.join(outdir, "targets.gp"))
+    return png
+
+
+def plots(run, tgts, outdir):
+    if shutil.which("gnuplot") is None:
         print("bench-report: gnuplot not found; no plots", file=sys.stderr)
         return []
     made = []
-    specs = [
-        ("scale-mmap", "mmap+munmap", ["shmdev", "memfd"], "region size (MiB)", "mmap+munmap (ns)", "scale-mmap"),
-        ("scale-fault", "first-touch-write", ["shmdev", "memfd"], "region size (MiB)", "first-touch write (ns/page)", "scale-fault"),
-        ("scale-procs", "map+read", ["shmdev", "memfd"], "processes", "map+read (ns/page/process)", "scale-procs"),
-        ("wake-all", "notify", ["shmdev"], "waiters", "time to wake all (ns)", "wake-all"),
-    ]
-    for bench, test, kinds, xl, yl, name in specs:
-        if not any(k[0] == bench for k in g):
-            continue
-        dat = write_dat(g, bench, test, kinds, os.path.join(outdir, name + ".dat"))
-        png = os.path.join(outdir, name + ".png")
-        plot = ", ".join("'%s' using 1:%d with linespoints title '%s'" % (dat, i + 2, k)
-                         for i, k in enumerate(kinds))
-        script = ("set terminal png size 800,500; set output '%s'; set logscale x 2; "
-                  "set xlabel '%s'; set ylabel '%s'; set key left top; set grid; plot %s"
-                  % (png, xl, yl, plot))
-        subprocess.check_call(["gnuplot", "-e", script])
-        made.append(png)
-    # Ratio table as a bar chart.
-    rows = [(d, r) for d, r, _, _ in targets(g) if r is not None]
-    if rows:
-        dat = os.path.join(outdir, "targets.dat")
-        with open(dat, "w") as f:
-            for i, (d, r) in enumerate(rows):
-                f.write('%d "%s" %.3f\n' % (i, d.replace('"', "'"), r))
-        png = os.path.join(outdir, "targets.png")
-        script = ("set terminal png size 1000,500; set output '%s'; set style fill solid 0.6; "
-                  "set boxwidth 0.6; set xtics rotate by -30 font ',8'; set logscale y; "
-                  "set ylabel 'ratio'; set bmargin 12; set grid y; "
-                  "plot '%s' using 1:3:xtic(2) with boxes notitle" % (png, dat))
-        subprocess.check_call(["gnuplot", "-e", script])
+    specs = [("scale-mmap", "mmap+munmap", "region size (MiB)", "mmap+munmap (ns)", False),
+             ("scale-fault", "first-touch-write", "region size (MiB)",
+              "first-touch write (ns/page)", False),
+             ("scale-procs", "map+read", "processes", "map+read (ns/page/process)", False),
+             ("wake-all", "wake", "waiters", "time to wake all (ns)", True)]
+    for bench, test, xl, yl, logy in specs:
+        if run.keys(bench):
+            made.append(line_plot(run, outdir, bench, test, xl, yl, bench, logy))
+    png = targets_plot(tgts, outdir)
+    if png:
         made.append(png)
     return made
 
 
 def main():
-    raw, outdir = sys.argv[1], sys.argv[2]
-    os.makedirs(outdir, exist_ok=True)
-    samples = load(raw)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("raw")
+    ap.add_argument("outdir")
+    ap.add_argument("--doc", help="also write table.txt, results.rst and the PNGs here")
+    args = ap.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+    samples, meta = load(args.raw)
     if not samples:
-        print("bench-report: no samples in %s" % raw, file=sys.stderr)
+        print("bench-report: no samples in %s" % args.raw, file=sys.stderr)
         return 1
-    g = group(samples)
-    with open(os.path.join(outdir, "samples.json"), "w") as f:
-        json.dump(samples, f, indent=1)
-    lines = table(g)
-    lines.append("")
-    lines.append("## targets (ratios measured in this run)")
-    for desc, r, lim, met in targets(g):
-        state = "n/a" if met is None else "met" if met else "NOT met"
-        lines.append("%-46s %8s   %s" % (desc, "-" if r is None else "%.2f" % r, state))
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(outdir, "table.txt"), "w") as f:
+    run = Run(samples)
+    tgts = targets(run)
+    orders = order_changes(samples)
+    with open(os.path.join(args.outdir, "samples.json"), "w") as f:
+        json.dump({"meta": meta, "samples": samples}, f, indent=1)
+    text = "\n".join(["# %s: %s" % (k, meta[k]) for k in sorted(meta)] +
+                     ["# order: %s changed it in %d of %d rounds" % (p, c, max(n - 1, 0))
+                      for p, (n, c) in orders.items()] +
+                     text_report(run, tgts)) + "\n"
+    results = [os.path.join(args.outdir, "table.txt"),
+               os.path.join(args.outdir, "results.rst")]
+    with open(results[0], "w") as f:
         f.write(text)
+    with open(results[1], "w") as f:
+        f.write("\n".join(rst_report(run, meta, tgts, orders)))
     sys.stdout.write(text)
-    for p in plots(g, outdir):
-        print("plot: %s" % p)
-    print("samples: %s" % os.path.join(outdir, "samples.json"))
+    results += plots(run, tgts, args.outdir)
+    if args.doc:
+        os.makedirs(args.doc, exist_ok=True)
+        for p in results:
+            shutil.copy(p, args.doc)
+    for p in results:
+        print("wrote: %s" % p)
+    print("samples: %s" % os.path.join(args.outdir, "samples.json"))
+    failed = [t for t in tgts if t["met"] is None]
+    if failed:
+        print("bench-report: no figure for: %s" % ", ".join(t["name"] for t in failed),
+              file=sys.stderr)
     return 0
 
 

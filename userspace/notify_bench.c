@@ -7,48 +7,51 @@
  *   pair and a unix socketpair; the two processes on different vCPUs and
  *   on the same one.
  * Bulk: 4 KiB, 64 KiB and 1 MiB messages from a producer process to a
- *   consumer process, through a ring in the shmdev region signalled with
- *   NOTIFY/WAIT, through a pipe and a unix socket, and, as a ceiling,
- *   single-threaded memcpy(). The producer copies each message in (or
- *   write()s it); the consumer reads every word of it, in place in the
- *   ring or after read(), which checks its number and contents: a lost or
- *   corrupted message fails the run.
- * Wake-all: time from one NOTIFY until the last of N sleeping waiters
- *   runs, N = 1 to 256.
+ *   consumer process on the other vCPU. Every path does the same work on
+ *   the data: the producer stamps each message and copies it in, the
+ *   consumer copies it out into its own buffer and reads every word of it
+ *   there, which checks its number and contents (a lost or corrupted
+ *   message fails the run). The paths: a ring in the shmdev region
+ *   signalled with NOTIFY/WAIT (shmdev-ring), a pipe, a unix socket, and
+ *   the ceiling of two copies: one process doing the same stamp, copy in,
+ *   copy out and check through a buffer of the ring's size, with nothing
+ *   to wait for (memcpy-x2). Besides, shmdev-ring-inplace is the ring with
+ *   the consumer reading each message in place, with no copy out, which
+ *   is what shared memory allows and a pipe does not.
+ * Wake-all: time from one wake-up call until the last of N sleeping
+ *   waiters runs, N = 1 to 256: one NOTIFY against one FUTEX_WAKE of all
+ *   the waiters of a futex.
  *
- * Each measurement is repeated, the kinds alternating; every sample is
- * printed as "@sample BENCH TEST KIND PARAM VALUE UNIT", then medians and
- * the ratios to shmdev.
+ * Each round runs every case (one contender, one size or setting) once, in
+ * an order drawn from a seeded generator and never the previous round's.
+ * Every sample is printed as "@sample BENCH TEST KIND PARAM VALUE UNIT
+ * ROUND POS" (see bench.h), then medians and the ratios to shmdev.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/shmdev.h>
 
 #include "bench.h"
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#define MAX_REPS	64
+#define MAX_WAITERS	1024
 
 static int shmdev_attach(size_t size, void **map)
 {
@@ -56,31 +59,31 @@ static int shmdev_attach(size_t size, void **map)
 	__u64 zero = 0, sz = size;
 
 	if (fd < 0)
-		die("open /dev/shmdev");
+		bench_die("open /dev/shmdev");
 	if (ioctl(fd, SHMDEV_IOC_SET_SIZE, &zero) || ioctl(fd, SHMDEV_IOC_SET_SIZE, &sz))
-		die("SHMDEV_IOC_SET_SIZE");
+		bench_die("SHMDEV_IOC_SET_SIZE");
 	/* Populated: a ring is set up once, its first-touch faults are not
 	 * part of the transfer. */
 	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (*map == MAP_FAILED)
-		die("mmap /dev/shmdev");
+		bench_die("mmap /dev/shmdev");
 	return fd;
 }
 
-static void sd_wait(int fd, __u64 *seq)
+static void dev_wait(int fd, __u64 *seq)
 {
 	struct shmdev_wait w = { .seq = *seq, .timeout_ns = -1 };
 
 	if (ioctl(fd, SHMDEV_IOC_WAIT, &w) == 0)
 		*seq = w.seq;
 	else if (errno != EINTR)
-		die("SHMDEV_IOC_WAIT");
+		bench_die("SHMDEV_IOC_WAIT");
 }
 
-static void sd_notify(int fd, __u64 *seq)
+static void dev_notify(int fd, __u64 *seq)
 {
 	if (ioctl(fd, SHMDEV_IOC_NOTIFY, seq))
-		die("SHMDEV_IOC_NOTIFY");
+		bench_die("SHMDEV_IOC_NOTIFY");
 }
 
 /* ---- latency ---------------------------------------------------------- */
@@ -112,26 +115,26 @@ static void pp_setup(struct pp *pp, int kind)
 	case PP_FUTEX:
 		mfd = memfd_create("notify_bench", MFD_CLOEXEC);
 		if (mfd < 0 || ftruncate(mfd, 4096))
-			die("memfd");
+			bench_die("memfd");
 		pp->word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 		if (pp->word == MAP_FAILED)
-			die("mmap memfd");
+			bench_die("mmap memfd");
 		close(mfd);
 		break;
 	case PP_EVENTFD:
 		pp->a[0] = pp->a[1] = eventfd(0, EFD_CLOEXEC);
 		pp->b[0] = pp->b[1] = eventfd(0, EFD_CLOEXEC);
 		if (pp->a[0] < 0 || pp->b[0] < 0)
-			die("eventfd");
+			bench_die("eventfd");
 		break;
 	case PP_PIPE:
 		if (pipe2(pp->a, O_CLOEXEC) || pipe2(pp->b, O_CLOEXEC))
-			die("pipe");
+			bench_die("pipe");
 		break;
 	case PP_SOCKET:
 		/* a[0] <-> a[1] both ways; b unused. */
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp->a))
-			die("socketpair");
+			bench_die("socketpair");
 		break;
 	}
 	if (pp->word)
@@ -174,9 +177,9 @@ static void pp_side(struct pp *pp, int side, long rounds)
 		switch (pp->kind) {
 		case PP_SHMDEV:
 			while (*pp->word != mine)
-				sd_wait(pp->fd, &seq);
+				dev_wait(pp->fd, &seq);
 			*pp->word = next;
-			sd_notify(pp->fd, &seq);
+			dev_notify(pp->fd, &seq);
 			break;
 		case PP_FUTEX:
 			/* Sleep on the very value found different. */
@@ -188,23 +191,23 @@ static void pp_side(struct pp *pp, int side, long rounds)
 		case PP_EVENTFD:
 			if (side == 1 || i > 0)
 				if (read(side ? pp->a[0] : pp->b[0], &v, 8) != 8)
-					die("read eventfd");
+					bench_die("read eventfd");
 			if (write(side ? pp->b[1] : pp->a[1], &v, 8) != 8)
-				die("write eventfd");
+				bench_die("write eventfd");
 			break;
 		case PP_PIPE:
 			if (side == 1 || i > 0)
 				if (read(side ? pp->a[0] : pp->b[0], &c, 1) != 1)
-					die("read pipe");
+					bench_die("read pipe");
 			if (write(side ? pp->b[1] : pp->a[1], &c, 1) != 1)
-				die("write pipe");
+				bench_die("write pipe");
 			break;
 		case PP_SOCKET:
 			if (side == 1 || i > 0)
 				if (read(pp->a[side], &c, 1) != 1)
-					die("read socket");
+					bench_die("read socket");
 			if (write(pp->a[side], &c, 1) != 1)
-				die("write socket");
+				bench_die("write socket");
 			break;
 		}
 	}
@@ -213,7 +216,7 @@ static void pp_side(struct pp *pp, int side, long rounds)
 		switch (pp->kind) {
 		case PP_SHMDEV:
 			while (*pp->word != 2 * (__u64)rounds)
-				sd_wait(pp->fd, &seq);
+				dev_wait(pp->fd, &seq);
 			break;
 		case PP_FUTEX:
 			while ((cur = *pp->word) != 2 * (__u64)rounds)
@@ -221,69 +224,62 @@ static void pp_side(struct pp *pp, int side, long rounds)
 			break;
 		case PP_EVENTFD:
 			if (read(pp->b[0], &v, 8) != 8)
-				die("read eventfd");
+				bench_die("read eventfd");
 			break;
 		case PP_PIPE:
 			if (read(pp->b[0], &c, 1) != 1)
-				die("read pipe");
+				bench_die("read pipe");
 			break;
 		case PP_SOCKET:
 			if (read(pp->a[0], &c, 1) != 1)
-				die("read socket");
+				bench_die("read socket");
 			break;
 		}
 	}
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* ns per round trip; @same_cpu: both processes on vCPU 0, else 0 and 1. */
 static double pp_run(int kind, long rounds, bool same_cpu)
 {
+	uint64_t t0, t;
 	struct pp pp;
-	double t0, t;
 	pid_t pid;
-	int st;
 
 	pp_setup(&pp, kind);
-	pin(0);
+	bench_pin(0);
+	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
-		die("fork");
+		bench_die("fork");
 	if (pid == 0) {
-		pin(same_cpu ? 0 : 1);
+		bench_pin(same_cpu ? 0 : 1);
 		pp_side(&pp, 1, rounds);
 		_exit(0);
 	}
-	t0 = now_ns();
+	t0 = sd_now_ns();
 	pp_side(&pp, 0, rounds);
-	t = now_ns() - t0;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
-		die("ping-pong child");
+	t = sd_now_ns() - t0;
+	if (!child_ok(pid))
+		bench_die("ping-pong child");
 	pp_teardown(&pp);
-	return t / rounds;
+	return (double)t / rounds;
 }
 
 /* ---- bulk ------------------------------------------------------------- */
 
-enum { BK_SHMDEV, BK_PIPE, BK_SOCKET, BK_MEMCPY, NR_BK };
-static const char *const bk_name[NR_BK] = { "shmdev-ring", "pipe", "socket", "memcpy" };
+enum { BK_RING, BK_INPLACE, BK_PIPE, BK_SOCKET, BK_COPY2, NR_BK };
+static const char *const bk_name[NR_BK] = {
+	"shmdev-ring", "shmdev-ring-inplace", "pipe", "socket", "memcpy-x2"
+};
 
 /* The ring: a header page, then @slots slots of @msg bytes. */
 struct ring {
 	_Atomic __u64 head, tail;
 };
 
-static char *slot_of(struct ring *r, size_t msg, size_t slots, __u64 n)
+static char *slot_of(char *slots_base, size_t msg, size_t slots, __u64 n)
 {
-	return (char *)r + 4096 + (n % slots) * msg;
+	return slots_base + (n % slots) * msg;
 }
 
 /*
@@ -325,7 +321,7 @@ static void full_write(int fd, const char *b, size_t n)
 		ssize_t w = write(fd, b, n);
 
 		if (w <= 0)
-			die("write");
+			bench_die("write");
 		b += w;
 		n -= w;
 	}
@@ -337,107 +333,144 @@ static void full_read(int fd, char *b, size_t n)
 		ssize_t r = read(fd, b, n);
 
 		if (r <= 0)
-			die("read");
+			bench_die("read");
 		b += r;
 		n -= r;
 	}
 }
 
+/* The slots of the ring, or of the ceiling's buffer: 4 MiB, 4 at least. */
+static size_t nr_slots(size_t msg)
+{
+	return msg >= (1 << 20) ? 4 : (4 << 20) / msg;
+}
+
+/*
+ * memcpy-x2: what the transfer would cost with nothing but the copies.
+ * One process, the same stamp, copy into a slot of a buffer as large as
+ * the ring's, copy out, and check as the consumers do.
+ */
+static uint64_t copy2_run(char *src, char *dst, size_t msg, long msgs, __u64 base)
+{
+	size_t slots = nr_slots(msg);
+	char *buf = mmap(NULL, slots * msg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	uint64_t t0, t;
+
+	if (buf == MAP_FAILED)
+		bench_die("mmap");
+	t0 = sd_now_ns();
+	for (long i = 0; i < msgs; i++) {
+		char *slot = slot_of(buf, msg, slots, i);
+
+		stamp(src, msg, i);
+		memcpy(slot, src, msg);
+		memcpy(dst, slot, msg);
+		check_msg(dst, msg, i, base);
+	}
+	t = sd_now_ns() - t0;
+	munmap(buf, slots * msg);
+	return t;
+}
+
 /* MiB/s moving @msgs messages of @msg bytes from one process to another. */
 static double bulk_run(int kind, size_t msg, long msgs)
 {
-	size_t slots = msg >= (1 << 20) ? 4 : (4 << 20) / msg;
+	size_t slots = nr_slots(msg), ring_len = 4096 + slots * msg;
 	char *src = aligned_alloc(4096, msg), *dst = aligned_alloc(4096, msg);
-	size_t ring_len = 4096 + slots * msg;
-	struct ring *r = NULL;
+	bool ring = kind == BK_RING || kind == BK_INPLACE;
 	int fd = -1, p[2] = { -1, -1 };
-	double t0, t;
-	pid_t pid;
-	int st;
-
+	struct ring *r = NULL;
+	char *base_slots = NULL;
+	uint64_t t0, t;
 	__u64 base;
+	pid_t pid;
 
 	if (!src || !dst)
-		die("aligned_alloc");
+		bench_die("aligned_alloc");
 	memset(src, 0x5a, msg);
 	memset(src, 0, 8);
 	memset(src + msg - 8, 0, 8);
 	memset(dst, 0, msg);
 	base = sum_words(src, msg);
 
-	if (kind == BK_MEMCPY) {
-		/* The ceiling: one copy, no check. */
-		t0 = now_ns();
-		for (long i = 0; i < msgs; i++) {
-			stamp(src, msg, i);
-			memcpy(dst, src, msg);
-		}
-		t = now_ns() - t0;
-		check_msg(dst, msg, msgs - 1, base);
+	if (kind == BK_COPY2) {
+		t = copy2_run(src, dst, msg, msgs, base);
 		goto out;
 	}
-	if (kind == BK_SHMDEV) {
+	if (ring) {
 		void *map;
 
 		fd = shmdev_attach(ring_len, &map);
 		r = map;
 		r->head = r->tail = 0;
+		base_slots = (char *)map + 4096;
 	} else if (kind == BK_PIPE) {
 		if (pipe2(p, O_CLOEXEC))
-			die("pipe");
+			bench_die("pipe");
 		/* As large as an unprivileged pipe gets by default. */
 		fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
 	} else {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p))
-			die("socketpair");
+			bench_die("socketpair");
 	}
 
-	t0 = now_ns();
+	fflush(stdout);
+	t0 = sd_now_ns();
 	pid = fork();
 	if (pid < 0)
-		die("fork");
+		bench_die("fork");
 	if (pid == 0) {
 		/* Producer, on the other vCPU. */
 		__u64 seq = 0;
 
-		pin(1);
+		bench_pin(1);
 		for (long i = 0; i < msgs; i++) {
 			stamp(src, msg, i);
-			if (kind != BK_SHMDEV) {
+			if (!ring) {
 				full_write(p[1], src, msg);
 				continue;
 			}
 			while (r->head - r->tail == slots)
-				sd_wait(fd, &seq);
-			memcpy(slot_of(r, msg, slots, r->head), src, msg);
+				dev_wait(fd, &seq);
+			memcpy(slot_of(base_slots, msg, slots, r->head), src, msg);
 			r->head++;
-			sd_notify(fd, &seq);
+			dev_notify(fd, &seq);
 		}
 		_exit(0);
 	}
 	/* Consumer. */
-	pin(0);
+	bench_pin(0);
 	{
 		__u64 seq = 0;
 
 		for (long i = 0; i < msgs; i++) {
-			if (kind != BK_SHMDEV) {
+			const char *slot;
+
+			if (!ring) {
 				full_read(p[0], dst, msg);
 				check_msg(dst, msg, i, base);
 				continue;
 			}
-			/* Shared memory: consumed in place, no copy out. */
 			while (r->tail == r->head)
-				sd_wait(fd, &seq);
-			check_msg(slot_of(r, msg, slots, r->tail), msg, i, base);
+				dev_wait(fd, &seq);
+			slot = slot_of(base_slots, msg, slots, r->tail);
+			if (kind == BK_INPLACE) {
+				check_msg(slot, msg, i, base);
+			} else {
+				/* Copied out, as read() does, then the slot is free. */
+				memcpy(dst, slot, msg);
+			}
 			r->tail++;
-			sd_notify(fd, &seq);
+			dev_notify(fd, &seq);
+			if (kind == BK_RING)
+				check_msg(dst, msg, i, base);
 		}
 	}
-	t = now_ns() - t0;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
-		die("bulk producer");
-	if (kind == BK_SHMDEV) {
+	t = sd_now_ns() - t0;
+	if (!child_ok(pid))
+		bench_die("bulk producer");
+	if (ring) {
 		munmap(r, ring_len);
 		close(fd);
 	} else {
@@ -452,111 +485,205 @@ out:
 
 /* ---- wake-all --------------------------------------------------------- */
 
+enum { WK_SHMDEV, WK_FUTEX, NR_WK };
+static const char *const wk_name[NR_WK] = { "shmdev", "futex" };
+
 struct wake_area {
 	_Atomic int ready;	/* waiters about to sleep */
-	_Atomic int woken;	/* waiters that ran after the NOTIFY */
+	_Atomic int woken;	/* waiters that ran after the wake-up */
 	_Atomic __u64 last_ns;	/* when the last of them ran */
+	_Atomic __u64 word;	/* the futex: 0 until the wake-up */
 };
 
-/*
- * ns from one NOTIFY until the last of @n sleeping waiters runs. A waiter
- * stamps the time and then blocks on a pipe, so that the exits of the
- * first ones do not delay the wake-up of the last ones.
- */
-static double wake_all_run(int n)
-{
+struct waiter_arg {
+	int kind;
+	int fd;			/* shmdev */
+	__u64 seq;		/* shmdev: the sequence before the NOTIFY */
 	struct wake_area *w;
-	double t0, dt;
-	int fd, release[2];
-	void *map;
-	__u64 seq;
+	int release[2];		/* EOF on release[0] lets the waiter exit */
+};
 
-	fd = shmdev_attach(4096, &map);
-	w = map;
+static int waiter(void *p)
+{
+	struct waiter_arg *a = p;
+	struct wake_area *w = a->w;
+	__u64 now, last;
+	char c;
+
+	close(a->release[1]);
+	w->ready++;
+	if (a->kind == WK_SHMDEV) {
+		struct shmdev_wait wt = { .seq = a->seq, .timeout_ns = -1 };
+
+		if (ioctl(a->fd, SHMDEV_IOC_WAIT, &wt))
+			return 1;
+	} else {
+		while (!w->word)
+			futex(&w->word, FUTEX_WAIT, 0);
+	}
+	now = sd_now_ns();
+	last = w->last_ns;
+	while (now > last && !atomic_compare_exchange_weak(&w->last_ns, &last, now))
+		;
+	w->woken++;
+	return read(a->release[0], &c, 1) == 0 ? 0 : 1;
+}
+
+/*
+ * ns from one wake-up call until the last of @n sleeping waiters runs. A
+ * waiter stamps the time and then blocks on a pipe, so that the exits of
+ * the first ones do not delay the wake-up of the last ones.
+ */
+static double wake_all_run(int kind, int n)
+{
+	struct waiter_arg a = { .kind = kind, .fd = -1 };
+	pid_t pids[MAX_WAITERS];
+	struct wake_area *w;
+	uint64_t t0;
+	double dt;
+	void *map;
+
+	if (kind == WK_SHMDEV) {
+		a.fd = shmdev_attach(4096, &map);
+		if (ioctl(a.fd, SHMDEV_IOC_NOTIFY, &a.seq))
+			bench_die("SHMDEV_IOC_NOTIFY");
+	} else {
+		map = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			bench_die("mmap");
+	}
+	w = a.w = map;
 	w->ready = 0;
 	w->woken = 0;
 	w->last_ns = 0;
-	if (ioctl(fd, SHMDEV_IOC_NOTIFY, &seq))
-		die("SHMDEV_IOC_NOTIFY");
-	if (pipe(release))
-		die("pipe");
+	w->word = 0;
+	if (pipe(a.release))
+		bench_die("pipe");
+	fflush(stdout);
 	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0) {
-			struct shmdev_wait wt = { .seq = seq, .timeout_ns = -1 };
-			__u64 now, last;
-			char c;
-
-			close(release[1]);
-			w->ready++;
-			if (ioctl(fd, SHMDEV_IOC_WAIT, &wt))
-				_exit(1);
-			now = (__u64)now_ns();
-			last = w->last_ns;
-			while (now > last && !atomic_compare_exchange_weak(&w->last_ns, &last, now))
-				;
-			w->woken++;
-			_exit(read(release[0], &c, 1) == 0 ? 0 : 1);
-		}
+		pids[i] = sd_spawn(waiter, &a);
+		if (pids[i] < 0)
+			bench_die("fork");
 	}
-	close(release[0]);
+	close(a.release[0]);
 	while (w->ready < n)
 		usleep(1000);
 	/* Let the last of them reach its sleep. */
 	usleep(100000);
-	t0 = now_ns();
-	if (ioctl(fd, SHMDEV_IOC_NOTIFY, &seq))
-		die("SHMDEV_IOC_NOTIFY");
+	t0 = sd_now_ns();
+	if (kind == WK_SHMDEV) {
+		if (ioctl(a.fd, SHMDEV_IOC_NOTIFY, &a.seq))
+			bench_die("SHMDEV_IOC_NOTIFY");
+	} else {
+		w->word = 1;
+		futex(&w->word, FUTEX_WAKE, INT_MAX);
+	}
 	while (w->woken < n)
 		usleep(100);
-	dt = (double)w->last_ns - t0;
-	close(release[1]);
-	for (int i = 0; i < n; i++) {
-		int st;
-
-		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			die("wake-all waiter");
-	}
+	dt = (double)(w->last_ns - t0);
+	close(a.release[1]);
+	if (sd_wait_all(pids, n))
+		bench_die("wake-all waiter");
 	munmap(map, 4096);
-	close(fd);
+	if (a.fd >= 0)
+		close(a.fd);
 	return dt;
 }
 
 /* ---- main ------------------------------------------------------------- */
 
-static void sample(const char *bench, const char *test, const char *kind,
-		   unsigned long long param, double value, const char *unit)
+enum bench { B_RTT, B_BULK, B_WAKE };
+
+/* One measurement of a round. */
+struct ncase {
+	enum bench bench;
+	int kind;
+	int param;	/* rtt: same vCPU; bulk: size index; wake: waiters */
+};
+
+static const size_t bulk_size[] = { 4096, 65536, 1 << 20 };
+static const char *const bulk_test[] = { "4K", "64K", "1M" };
+#define NR_SIZES 3
+
+static double lat[2][NR_PP][MAX_REPS], bulk[NR_SIZES][NR_BK][MAX_REPS];
+
+static void run_case(const struct ncase *c, long rounds, long mib, int r, int pos)
 {
-	printf("@sample %s %s %s %llu %.1f %s\n", bench, test, kind, param, value, unit);
-	fflush(stdout);
+	switch (c->bench) {
+	case B_RTT:
+		lat[c->param][c->kind][r] = pp_run(c->kind, rounds, c->param);
+		bench_sample("rtt", c->param ? "same-cpu" : "two-cpus", pp_name[c->kind],
+			     rounds, lat[c->param][c->kind][r], "ns", r, pos);
+		break;
+	case B_BULK: {
+		size_t sz = bulk_size[c->param];
+
+		bulk[c->param][c->kind][r] = bulk_run(c->kind, sz, (mib << 20) / sz);
+		bench_sample("bulk", bulk_test[c->param], bk_name[c->kind], sz,
+			     bulk[c->param][c->kind][r], "MiB/s", r, pos);
+		break;
+	}
+	case B_WAKE:
+		bench_sample("wake-all", "wake", wk_name[c->kind], c->param,
+			     wake_all_run(c->kind, c->param), "ns", r, pos);
+		break;
+	}
+}
+
+static void print_summary(long rounds, long mib, int reps)
+{
+	for (int same = 0; same < 2; same++) {
+		double s = median(lat[same][PP_SHMDEV], reps);
+
+		printf("\n# ping-pong round trip, %s, %ld rounds x %d\n",
+		       same ? "same vCPU" : "two vCPUs", rounds, reps);
+		printf("%-20s %14s %16s\n", "mechanism", "median ns", "shmdev / this");
+		for (int k = 0; k < NR_PP; k++) {
+			double m = median(lat[same][k], reps);
+
+			printf("%-20s %14.0f %16.2f\n", pp_name[k], m, s / m);
+		}
+	}
+	for (int z = 0; z < NR_SIZES; z++) {
+		double s = median(bulk[z][BK_RING], reps);
+
+		printf("\n# bulk, %zu-byte messages, %ld MiB x %d\n", bulk_size[z], mib, reps);
+		printf("%-20s %14s %16s\n", "path", "median MiB/s", "shmdev-ring / this");
+		for (int k = 0; k < NR_BK; k++) {
+			double m = median(bulk[z][k], reps);
+
+			printf("%-20s %14.0f %16.2f\n", bk_name[k], m, s / m);
+		}
+	}
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: notify_bench [-r REPS] [-n ROUNDS] [-m MIB] [-w MAXWAITERS]\n"
+		"Usage: notify_bench [-r REPS] [-n ROUNDS] [-m MIB] [-w MAXWAITERS] [-S SEED]\n"
 		"Ping-pong latency, bulk throughput and wake-all time of shmdev\n"
 		"NOTIFY/WAIT against futex, eventfd, pipe, socketpair and memcpy.\n"
-		"  -r REPS        repetitions of each measurement (default 5)\n"
+		"  -r REPS        rounds, each running every case once in a new order\n"
+		"                 (default 5, at most 64)\n"
 		"  -n ROUNDS      round trips per latency measurement (default 2000)\n"
 		"  -m MIB         MiB moved per bulk measurement (default 32)\n"
-		"  -w MAXWAITERS  largest number of waiters woken at once (default 256)\n"
+		"  -w MAXWAITERS  largest number of waiters woken at once (default 256,\n"
+		"                 at most 1024)\n"
+		"  -S SEED        seed of the order of the cases (default: from the clock)\n"
 		"  -h             this help\n");
 }
 
-#define MAX_REPS 64
-
 int main(int argc, char **argv)
 {
-	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
-	static double lat[2][NR_PP][MAX_REPS], bulk[3][NR_BK][MAX_REPS];
+	struct ncase cases[2 * NR_PP + NR_SIZES * NR_BK + NR_WK * 8];
+	int order[sizeof(cases) / sizeof(cases[0])], prev[sizeof(order) / sizeof(order[0])];
+	int reps = 5, max_waiters = 256, c, n = 0;
+	uint64_t seed = sd_fresh_seed();
 	long rounds = 2000, mib = 32;
-	int reps = 5, max_waiters = 256, c;
+	struct sd_rng rng;
 
-	while ((c = getopt(argc, argv, "r:n:m:w:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:m:w:S:h")) != -1) {
 		switch (c) {
 		case 'r':
 			reps = atoi(optarg);
@@ -570,6 +697,9 @@ int main(int argc, char **argv)
 		case 'w':
 			max_waiters = atoi(optarg);
 			break;
+		case 'S':
+			seed = strtoull(optarg, NULL, 0);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -578,63 +708,32 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (reps < 1 || reps > MAX_REPS || rounds < 1 || mib < 1 || max_waiters < 1) {
+	if (reps < 1 || reps > MAX_REPS || rounds < 1 || mib < 1 ||
+	    max_waiters < 1 || max_waiters > MAX_WAITERS) {
 		usage(stderr);
 		return 2;
 	}
+	bench_meta("notify_bench", seed, reps);
 
+	for (int same = 0; same < 2; same++)
+		for (int k = 0; k < NR_PP; k++)
+			cases[n++] = (struct ncase){ B_RTT, k, same };
+	for (int z = 0; z < NR_SIZES; z++)
+		for (int k = 0; k < NR_BK; k++)
+			cases[n++] = (struct ncase){ B_BULK, k, z };
+	/* 1, 4, 16... and @max_waiters. */
+	for (int w = 1; w <= max_waiters;
+	     w = w < max_waiters && w * 4 > max_waiters ? max_waiters : w * 4)
+		for (int k = 0; k < NR_WK; k++)
+			cases[n++] = (struct ncase){ B_WAKE, k, w };
+
+	sd_rng_seed(&rng, seed);
 	for (int r = 0; r < reps; r++) {
-		for (int same = 0; same < 2; same++) {
-			for (int i = 0; i < NR_PP; i++) {
-				int k = (r + i) % NR_PP;
-
-				lat[same][k][r] = pp_run(k, rounds, same);
-				sample("rtt", same ? "same-cpu" : "two-cpus", pp_name[k],
-				       rounds, lat[same][k][r], "ns");
-			}
-		}
-		for (int z = 0; z < 3; z++) {
-			long msgs = (mib << 20) / sizes[z];
-
-			for (int i = 0; i < NR_BK; i++) {
-				int k = (r + i) % NR_BK;
-
-				bulk[z][k][r] = bulk_run(k, sizes[z], msgs);
-				sample("bulk", z == 0 ? "4K" : z == 1 ? "64K" : "1M",
-				       bk_name[k], sizes[z], bulk[z][k][r], "MiB/s");
-			}
-		}
-		for (int n = 1; n <= max_waiters; n *= 4) {
-			sample("wake-all", "notify", "shmdev", n, wake_all_run(n), "ns");
-			if (n < max_waiters && n * 4 > max_waiters)
-				sample("wake-all", "notify", "shmdev", max_waiters,
-				       wake_all_run(max_waiters), "ns");
-		}
-		fprintf(stderr, "notify_bench: repetition %d of %d done\n", r + 1, reps);
+		bench_order(&rng, order, prev, n, r == 0);
+		for (int i = 0; i < n; i++)
+			run_case(&cases[order[i]], rounds, mib, r, i);
+		fprintf(stderr, "notify_bench: round %d of %d done\n", r + 1, reps);
 	}
-
-	for (int same = 0; same < 2; same++) {
-		double s = median(lat[same][PP_SHMDEV], reps);
-
-		printf("\n# ping-pong round trip, %s, %ld rounds x %d\n",
-		       same ? "same vCPU" : "two vCPUs", rounds, reps);
-		printf("%-12s %14s %16s\n", "mechanism", "median ns", "shmdev / this");
-		for (int k = 0; k < NR_PP; k++) {
-			double m = median(lat[same][k], reps);
-
-			printf("%-12s %14.0f %16.2f\n", pp_name[k], m, s / m);
-		}
-	}
-	for (int z = 0; z < 3; z++) {
-		double s = median(bulk[z][BK_SHMDEV], reps);
-
-		printf("\n# bulk, %zu-byte messages, %ld MiB x %d\n", sizes[z], mib, reps);
-		printf("%-12s %14s %16s\n", "path", "median MiB/s", "shmdev / this");
-		for (int k = 0; k < NR_BK; k++) {
-			double m = median(bulk[z][k], reps);
-
-			printf("%-12s %14.0f %16.2f\n", bk_name[k], m, s / m);
-		}
-	}
+	print_summary(rounds, mib, reps);
 	return 0;
 }
