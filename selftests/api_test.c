@@ -94,8 +94,9 @@ static long long acked_seq(int fd)
 }
 
 /*
- * @len bytes of private anonymous memory filled with @fill, then made
- * read-only: a pointer the kernel can read but not write.
+ * A copy of @len bytes at @src in private anonymous memory made
+ * read-only: a pointer the kernel can read but not write. Unmap it with
+ * munmap(p, @psz) (@len is at most a page here).
  */
 static void *read_only_copy(const void *src, size_t len, long psz)
 {
