@@ -53,14 +53,43 @@ show()
 	sed "s/^/# $1: /" "$2"
 }
 
-# check DESC EXPECTED_STATUS COMMAND...: runs COMMAND with no input, keeps
-# its output in $tmp/out and $tmp/err, and checks its exit status.
-check()
+# finish PID: waits for the background process PID, at most 20 s, and
+# sets status to its exit status. If PID is still running then, it is
+# killed, status is 124 and finish is false: no command hangs the test.
+finish()
 {
-	desc=$1 want=$2
-	shift 2
-	"$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-	got=$?
+	i=0
+	while [ $i -lt 1000 ]; do
+		pstate=gone
+		if { read -r line <"/proc/$1/stat"; } 2>/dev/null; then
+			rest=${line##*) }
+			pstate=${rest%% *}
+		fi
+		if [ "$pstate" = Z ] || [ "$pstate" = gone ]; then
+			wait "$1"
+			status=$?
+			return 0
+		fi
+		sleep 0.02
+		i=$((i + 1))
+	done
+	kill -9 "$1"
+	wait "$1"
+	status=124
+	echo "# process $1 still running after 20 s: killed"
+	return 1
+}
+
+# check_in DESC EXPECTED_STATUS INPUT COMMAND...: runs COMMAND with the
+# file INPUT on standard input, keeps its output in $tmp/out and
+# $tmp/err, and checks its exit status.
+check_in()
+{
+	desc=$1 want=$2 input=$3
+	shift 3
+	"$@" <"$input" >"$tmp/out" 2>"$tmp/err" &
+	finish $!
+	got=$status
 	if [ "$got" -eq "$want" ]; then
 		ok "$desc"
 	else
@@ -68,6 +97,14 @@ check()
 		echo "# '$*' exited $got, expected $want"
 		show stderr "$tmp/err"
 	fi
+}
+
+# check DESC EXPECTED_STATUS COMMAND...: as check_in, with no input.
+check()
+{
+	desc=$1 want=$2
+	shift 2
+	check_in "$desc" "$want" /dev/null "$@"
 }
 
 # expect DESC TEXT: the last command's standard output is exactly TEXT.
@@ -266,8 +303,7 @@ check "read hexdump" 0 shmdevctl read --offset 6 --length 5
 expect "hexdump output" "00000006  77 6f 72 6c 64                                    |world|
 0000000b"
 printf 'from stdin' >"$tmp/in"
-shmdevctl write --offset 100 <"$tmp/in" >"$tmp/out" 2>"$tmp/err"
-result "write from stdin" $?
+check_in "write from stdin" 0 "$tmp/in" shmdevctl write --offset 100
 expect_quiet "write from stdin prints nothing"
 check "read it back" 0 shmdevctl read --offset 100 --length 10 --raw
 expect_raw "stdin bytes" "from stdin"
@@ -299,8 +335,8 @@ else
 	not_ok "write --notify (skipped: watch is not waiting)"
 	not_ok "write --notify prints nothing (skipped)"
 fi
-wait $wpid
-result "watch exits 0 after one notification" $?
+finish $wpid
+result "watch exits 0 after one notification" $status
 cp "$tmp/watch" "$tmp/out"
 expect_line "watch starts from the current sequence" "^watching: seq $seq, size 16384$"
 expect_line "watch reports the notification" "^seq $((seq + 1)) (+1): size 16384"
@@ -367,8 +403,8 @@ else
 fi
 expect_line_err "writer summary" \
 	"^shmdev-writer: 4 messages, 34 bytes, round trip median" "$tmp/err"
-wait $rpid
-result "reader exits 0 at the end marker" $?
+finish $rpid
+result "reader exits 0 at the end marker" $status
 printf 'first line\nsecond, with  spaces\n\nlast\n' >"$tmp/want"
 if cmp -s "$tmp/want" "$tmp/reader.out"; then
 	ok "reader prints the writer's lines"
@@ -392,8 +428,8 @@ else
 	not_ok "reader after the writer (skipped: the writer is not waiting)"
 	not_ok "lines from stdin (skipped)"
 fi
-wait $wpid
-result "writer from stdin exits 0" $?
+finish $wpid
+result "writer from stdin exits 0" $status
 if [ -s "$tmp/wout" ]; then
 	not_ok "writer from stdin prints nothing on stdout"
 	show stdout "$tmp/wout"
