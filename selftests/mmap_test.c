@@ -470,66 +470,115 @@ static long long vmstat(const char *key)
 	return proc_field("/proc/vmstat", key);
 }
 
+/* Writes the pattern of @seed over [@off, @off + @len) of the region. */
+static bool write_range(int fd, __u64 off, __u64 len, unsigned int seed)
+{
+	char *q = map_region(fd, len, PROT_READ | PROT_WRITE, off);
+
+	if (q == MAP_FAILED)
+		return false;
+	for (__u64 i = 0; i < len; i++)
+		q[i] = pattern(off + i, seed);
+	munmap(q, len);
+	return true;
+}
+
 /*
  * Compaction migrates movable pages, and the region's are (through
  * filemap_migrate_folio()); being unevictable, they are only candidates
  * while compact_unevictable_allowed is 1, which RT kernels do not set by
  * default. With it set, a full compaction must move at least one region
  * page to another frame, mapped or not, and every byte must stay where it
- * was. Full compaction moves the movable pages of the start of each zone
- * to free frames at its end; the region's pages are made just after a
- * first compaction freed the start, so that they are among what the second
- * one moves.
+ * was.
+ *
+ * Full compaction moves the movable pages at the start of each zone into
+ * free frames at its end, and leaves pages at the end where they are. So
+ * the region's pages are made where it will look: a first compaction
+ * packs what is movable at the end, an anonymous mapping then takes the
+ * small free fragments left there (the allocator hands out the smallest
+ * free blocks first), the region's pages come from the free start, and
+ * the anonymous memory is given back before the second compaction. Pages
+ * may still come from a large free block at the end, and then none
+ * moves: the region then grows by another 8 MiB, made the same way while
+ * the pages already there keep their frames, up to eight times before the
+ * test fails.
  */
-TEST_F_TIMEOUT(map, survives_compaction, 120)
+TEST_F_TIMEOUT(map, survives_compaction, 300)
 {
-	__u64 len = 8ULL << 20, n = len / self->psz, moved = 0;
-	long long allowed, scanned, migrated;
+	const __u64 chunk = 8ULL << 20, max_chunks = 8;
+	__u64 n = 0, moved = 0, size = 0;
+	long long allowed, scanned = 0, migrated = 0;
 	__u64 *before, *after;
+	long free_kb;
+	size_t hog_len;
 	char *p;
 
 	if (geteuid())
 		SKIP(return, "needs root: PFNs and /proc/sys/vm");
 	if (access("/proc/sys/vm/compact_memory", W_OK))
 		SKIP(return, "no /proc/sys/vm/compact_memory: kernel without CONFIG_COMPACTION");
+	if (self->max < max_chunks * chunk)
+		SKIP(return, "max_size below %llu bytes", max_chunks * chunk);
 	ASSERT_EQ(0, read_u64(UNEVICTABLE_ALLOWED, (unsigned long long *)&allowed));
 	self->unevictable_allowed = allowed;
 	ASSERT_EQ(0, write_text(UNEVICTABLE_ALLOWED, "1"));
-	before = calloc(n, sizeof(*before));
-	after = calloc(n, sizeof(*after));
+	before = calloc(max_chunks * chunk / self->psz, sizeof(*before));
+	after = calloc(max_chunks * chunk / self->psz, sizeof(*after));
 	ASSERT_NE(NULL, before);
 	ASSERT_NE(NULL, after);
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 0));
 
-	ASSERT_EQ(0, shmdev_reset(self->fd, len));
-	ASSERT_EQ(0, write_text("/proc/sys/vm/compact_memory", "1"));
-	ASSERT_TRUE(write_all(self->fd, len, 9));
-	/* Half the pages stay mapped here during compaction. */
-	p = map_region(self->fd, len / 2, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	for (__u64 i = 0; i < len / 2; i += self->psz)
-		ASSERT_EQ(pattern(i, 9), p[i]);
-	ASSERT_EQ(0, region_pfns(self->fd, n, before));
+	for (__u64 k = 1; k <= max_chunks && !moved; k++) {
+		__u64 lo = ~0ULL, hi = 0;
+		char *hog;
 
-	scanned = vmstat("compact_migrate_scanned");
-	migrated = vmstat("pgmigrate_success");
-	ASSERT_LE(0, scanned);
-	ASSERT_LE(0, migrated);
-	ASSERT_EQ(0, write_text("/proc/sys/vm/compact_memory", "1"));
-	scanned = vmstat("compact_migrate_scanned") - scanned;
-	migrated = vmstat("pgmigrate_success") - migrated;
+		size = k * chunk;
+		n = size / self->psz;
+		ASSERT_EQ(0, shmdev_set_size(self->fd, size));
+		ASSERT_EQ(0, write_text("/proc/sys/vm/compact_memory", "1"));
+		free_kb = meminfo_kb("MemFree");
+		ASSERT_LT(0, free_kb);
+		hog_len = (size_t)free_kb * 1024 / 4;
+		if (hog_len > (256UL << 20))
+			hog_len = 256UL << 20;
+		hog = mmap(NULL, hog_len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		ASSERT_NE(MAP_FAILED, hog);
+		ASSERT_TRUE(write_range(self->fd, size - chunk, chunk, 9));
+		munmap(hog, hog_len);
 
-	ASSERT_EQ(0, region_pfns(self->fd, n, after));
-	for (__u64 i = 0; i < n; i++)
-		moved += before[i] != after[i];
-	TH_LOG("compaction scanned %lld pages, migrated %lld; %llu of %llu region pages moved",
-	       scanned, migrated, (unsigned long long)moved, (unsigned long long)n);
+		/* Half the pages stay mapped here during compaction. */
+		p = map_region(self->fd, size / 2, PROT_READ, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, region_pfns(self->fd, n, before));
+		for (__u64 i = n - chunk / self->psz; i < n; i++) {
+			lo = before[i] < lo ? before[i] : lo;
+			hi = before[i] > hi ? before[i] : hi;
+		}
+
+		scanned = vmstat("compact_migrate_scanned");
+		migrated = vmstat("pgmigrate_success");
+		ASSERT_LE(0, scanned);
+		ASSERT_LE(0, migrated);
+		ASSERT_EQ(0, write_text("/proc/sys/vm/compact_memory", "1"));
+		scanned = vmstat("compact_migrate_scanned") - scanned;
+		migrated = vmstat("pgmigrate_success") - migrated;
+
+		ASSERT_EQ(0, region_pfns(self->fd, n, after));
+		for (__u64 i = 0; i < n; i++)
+			moved += before[i] != after[i];
+		TH_LOG("%llu MiB, new pages at PFN %#llx-%#llx: compaction scanned %lld, migrated %lld; %llu of %llu region pages moved",
+		       (unsigned long long)(size >> 20), (unsigned long long)lo,
+		       (unsigned long long)hi, scanned, migrated,
+		       (unsigned long long)moved, (unsigned long long)n);
+
+		for (__u64 i = 0; i < size / 2; i++)
+			ASSERT_EQ(pattern(i, 9), p[i]);
+		munmap(p, size / 2);
+		EXPECT_TRUE(check_all(self->fd, size, 9));
+	}
 	EXPECT_LT(0, scanned);
 	EXPECT_LT(0ULL, moved);
-
-	for (__u64 i = 0; i < len / 2; i++)
-		ASSERT_EQ(pattern(i, 9), p[i]);
-	munmap(p, len / 2);
-	EXPECT_TRUE(check_all(self->fd, len, 9));
 	free(before);
 	free(after);
 }
