@@ -437,20 +437,10 @@ TEST_F(inspect, bad_queries)
 /* A "key:\tvalue" line of /proc/self/fdinfo/FD, or ~0. */
 static unsigned long long fdinfo_value(int fd, const char *key)
 {
-	unsigned long long v = ~0ULL;
-	char path[64], line[128];
-	size_t n = strlen(key);
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtoull(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return (unsigned long long)proc_field(path, key);
 }
 
 /*
