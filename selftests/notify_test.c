@@ -260,6 +260,7 @@ TEST_F(notify, bad_input)
 	__u64 seq = info_seq(self->fd);
 	struct shmdev_wait w = { .seq = seq - 1, .timeout_ns = 0 };
 
+	ASSERT_NE(~0ULL, seq);
 	w.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
 	EXPECT_EQ(EINVAL, errno);

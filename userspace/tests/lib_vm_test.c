@@ -84,6 +84,8 @@ TEST_F(lib, size_map_info)
 	EXPECT_EQ(8192ULL, size);
 	ASSERT_EQ(0, shmdev_map(&self->dev, 8192, PROT_READ | PROT_WRITE, (void **)&p));
 	strcpy(p + 4096, "lib");
+	/* Poison: a field left unwritten shows. */
+	memset(&info, 0xa5, sizeof(info));
 	ASSERT_EQ(0, shmdev_get_info(&self->dev, &info));
 	EXPECT_EQ(8192ULL, info.size);
 	EXPECT_EQ(1ULL, info.nr_pages);
