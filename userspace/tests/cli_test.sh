@@ -9,7 +9,7 @@
 # must be waiting before another acts, the test waits until /proc shows
 # it asleep in SHMDEV_IOC_WAIT, never for a fixed time.
 
-plan=135
+plan=136
 n=0
 failed=0
 
@@ -107,16 +107,18 @@ check()
 	check_in "$desc" "$want" /dev/null "$@"
 }
 
-# expect DESC TEXT: the last command's standard output is exactly TEXT.
+# expect DESC TEXT: the last command's standard output is exactly TEXT,
+# and it wrote nothing on standard error.
 expect()
 {
 	printf '%s\n' "$2" >"$tmp/want"
-	if cmp -s "$tmp/want" "$tmp/out"; then
+	if cmp -s "$tmp/want" "$tmp/out" && [ ! -s "$tmp/err" ]; then
 		ok "$1"
 	else
 		not_ok "$1"
 		show got "$tmp/out"
 		show want "$tmp/want"
+		show stderr "$tmp/err"
 	fi
 }
 
@@ -124,11 +126,12 @@ expect()
 expect_raw()
 {
 	printf '%s' "$2" >"$tmp/want"
-	if cmp -s "$tmp/want" "$tmp/out"; then
+	if cmp -s "$tmp/want" "$tmp/out" && [ ! -s "$tmp/err" ]; then
 		ok "$1"
 	else
 		not_ok "$1"
 		od -c "$tmp/out" | sed 's/^/# got: /'
+		show stderr "$tmp/err"
 	fi
 }
 
@@ -145,14 +148,16 @@ expect_quiet()
 }
 
 # expect_line DESC PATTERN: a line of the last command's standard output
-# matches the basic regular expression PATTERN.
+# matches the basic regular expression PATTERN, and it wrote nothing on
+# standard error.
 expect_line()
 {
-	if grep -q -- "$2" "$tmp/out"; then
+	if grep -q -- "$2" "$tmp/out" && [ ! -s "$tmp/err" ]; then
 		ok "$1"
 	else
 		not_ok "$1"
 		show stdout "$tmp/out"
+		show stderr "$tmp/err"
 	fi
 }
 
@@ -338,6 +343,7 @@ fi
 finish $wpid
 result "watch exits 0 after one notification" $status
 cp "$tmp/watch" "$tmp/out"
+cp "$tmp/watch.err" "$tmp/err"
 expect_line "watch starts from the current sequence" "^watching: seq $seq, size 16384$"
 expect_line "watch reports the notification" "^seq $((seq + 1)) (+1): size 16384"
 expect_line "watch reports the changed bytes" "bytes 0-4 changed: 48 45 4c 4c 4f"
@@ -421,12 +427,20 @@ shmdev-writer <"$tmp/in" >"$tmp/wout" 2>"$tmp/werr" &
 wpid=$!
 if await_wait "writer waits for the reader" $wpid; then
 	check "reader after the writer" 0 shmdev-reader --timeout 20s
-	expect "lines from stdin" "one
-two"
+	printf 'one\ntwo\n' >"$tmp/want"
+	if cmp -s "$tmp/want" "$tmp/out"; then
+		ok "lines from stdin"
+	else
+		not_ok "lines from stdin"
+		show got "$tmp/out"
+	fi
+	expect_line_err "reader after the writer: summary" \
+		"^shmdev-reader: 2 messages, 6 bytes, one-way latency" "$tmp/err"
 else
 	kill $wpid
 	not_ok "reader after the writer (skipped: the writer is not waiting)"
 	not_ok "lines from stdin (skipped)"
+	not_ok "reader after the writer: summary (skipped)"
 fi
 finish $wpid
 result "writer from stdin exits 0" $status
