@@ -17,6 +17,7 @@
  */
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include "shmdev_util.h"
@@ -75,14 +76,7 @@ static int page_info(int fd, __u64 index, struct shmdev_page_info *pi)
 /* A module-wide counter of debugfs shmdev/stats, or -1. */
 static long long stat_value(const char *name)
 {
-	const char *text = read_text(DEBUGFS "/stats");
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (!strncmp(p, name, n) && p[n] == ' ')
-			return atoll(p + n);
-	return -1;
+	return proc_field(DEBUGFS "/stats", name);
 }
 
 /*
@@ -112,9 +106,14 @@ static pid_t spawn_mapper(int fd, long psz, __u64 index, int go[2])
 	}
 	close(ready[1]);
 	close(go[0]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1)
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		/* It died before mapping: say how, and reap it. */
+		child_ok(pid);
 		pid = -1;
+	}
 	close(ready[0]);
+	if (pid < 0)
+		close(go[1]);
 	return pid;
 }
 
@@ -378,6 +377,8 @@ TEST_F(inspect, batch_and_bounds)
 	struct shmdev_page_query q = { .pages = (uintptr_t)pi, .count = 8 };
 	char *p;
 
+	/* Poison: an entry the kernel forgot to write shows. */
+	memset(pi, 0xa5, sizeof(pi));
 	p = mmap(NULL, 4 * self->psz, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;
@@ -389,6 +390,10 @@ TEST_F(inspect, batch_and_bounds)
 	EXPECT_EQ(0U, pi[1].flags);
 	EXPECT_TRUE(!!(pi[2].flags & SHMDEV_PAGE_RESIDENT));
 	EXPECT_EQ(0U, pi[3].flags);
+	EXPECT_EQ(0U, pi[3].refcount);
+	EXPECT_EQ(0ULL, pi[3].pfn);
+	/* Entries past the count are not written. */
+	EXPECT_EQ(0xa5a5a5a5U, pi[4].flags);
 
 	/* From the last page: one entry. At or past the size: none. */
 	EXPECT_EQ(1, filled(self->fd, 3, 8, pi));
@@ -432,20 +437,10 @@ TEST_F(inspect, bad_queries)
 /* A "key:\tvalue" line of /proc/self/fdinfo/FD, or ~0. */
 static unsigned long long fdinfo_value(int fd, const char *key)
 {
-	unsigned long long v = ~0ULL;
-	char path[64], line[128];
-	size_t n = strlen(key);
-	FILE *f;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtoull(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return (unsigned long long)proc_field(path, key);
 }
 
 /*
@@ -455,7 +450,7 @@ static unsigned long long fdinfo_value(int fd, const char *key)
 TEST_F(inspect, fdinfo)
 {
 	struct shmdev_info info;
-	__u64 seq, before;
+	__u64 seq = ~0ULL, before;
 	int fd2;
 
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
@@ -540,8 +535,10 @@ TEST_F(inspect, debugfs_counters_exact)
 		SKIP(return, "debugfs is not mounted or not readable");
 	id = fdinfo_value(self->fd, "shmdev-region");
 	ASSERT_TRUE(region_row(id, rb));
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 7; i++) {
 		before[i] = stat_value(names[i]);
+		ASSERT_LE(0, before[i]) TH_LOG("no counter %s", names[i]);
+	}
 
 	ASSERT_EQ(0, shmdev_set_size(self->fd, 3 * self->psz));	/* resizes +1 */
 	p = mmap(NULL, 4 * self->psz, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
@@ -554,6 +551,7 @@ TEST_F(inspect, debugfs_counters_exact)
 	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_NOTIFY, &seq));
 	w.seq = seq;
 	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+	EXPECT_EQ(ETIMEDOUT, errno);
 	munmap(p, 4 * self->psz);
 	ASSERT_EQ(0, shmdev_set_size(self->fd, 0));		/* frees 3 */
 
@@ -610,16 +608,36 @@ static const char *find_event(const char *text, const char *event,
 	return NULL;
 }
 
-/* The task's state letter from /proc/PID/stat. */
-static char task_state(pid_t pid)
+/*
+ * Waits up to 10 s until process @pid sleeps (state S) in
+ * ioctl(@fd, SHMDEV_IOC_WAIT); false when the time runs out or @pid is
+ * gone.
+ */
+static bool await_wait(pid_t pid, int fd)
 {
-	char path[64];
+	double end = sd_now() + 10;
+	unsigned long a0, a1;
 	const char *s, *paren;
+	char path[64];
+	long nr;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	s = read_text(path);
-	paren = s ? strrchr(s, ')') : NULL;
-	return paren && paren[1] ? paren[2] : '?';
+	while (sd_now() < end) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		s = read_text(path);
+		paren = s ? strrchr(s, ')') : NULL;
+		if (!paren || !paren[1] || paren[2] == 'Z')
+			return false;
+		if (paren[2] == 'S') {
+			snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+			s = read_text(path);
+			if (s && sscanf(s, "%ld %lx %lx", &nr, &a0, &a1) == 3 &&
+			    nr == SYS_ioctl && a0 == (unsigned long)fd &&
+			    a1 == (unsigned long)SHMDEV_IOC_WAIT)
+				return true;
+		}
+		usleep(1000);
+	}
+	return false;
 }
 
 /*
@@ -639,7 +657,6 @@ TEST_F(inspect, trace_events)
 	__u64 seq;
 	char *p;
 	pid_t pid;
-	int i;
 
 	if (geteuid() || !dir)
 		SKIP(return, "needs root and tracefs with the shmdev events");
@@ -673,11 +690,12 @@ TEST_F(inspect, trace_events)
 
 		_exit(ioctl(self->fd, SHMDEV_IOC_WAIT, &cw) ? 1 : 0);
 	}
-	for (i = 0; i < 2000; i++) {
-		if (stat_value("waits") > waits && task_state(pid) == 'S')
-			break;
-		usleep(5000);
+	if (!await_wait(pid, self->fd)) {
+		kill(pid, SIGKILL);
+		child_ok(pid);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
 	}
+	EXPECT_EQ(waits + 1, stat_value("waits"));
 	ASSERT_EQ(0, ioctl(self->fd, SHMDEV_IOC_NOTIFY, &seq));
 	ASSERT_TRUE(child_ok(pid));
 

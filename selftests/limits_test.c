@@ -19,26 +19,12 @@
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG	CG_ROOT "/shmdev-limits"
 
-static long long read_ll(const char *path, const char *key)
+/* A file of one number (memory.current): the number, or -1. */
+static long long cg_value(const char *path)
 {
-	char line[256];
-	long long v = -1;
-	FILE *f = fopen(path, "r");
+	unsigned long long v;
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			v = atoll(line);
-			break;
-		}
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ') {
-			v = atoll(line + strlen(key) + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
+	return read_u64(path, &v) ? -1 : (long long)v;
 }
 
 FIXTURE(limits) {
@@ -75,8 +61,7 @@ TEST_F(limits, memcg_limit_kills_the_faulting_task)
 {
 	const long long max = 64LL << 20;
 	struct shmdev_info info;
-	long long charged;
-	int status;
+	long long charged, after;
 	pid_t pid;
 
 	pid = fork();
@@ -96,14 +81,13 @@ TEST_F(limits, memcg_limit_kills_the_faulting_task)
 			p[i] = 1;
 		_exit(12);
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("exited with %d", WEXITSTATUS(status));
-	EXPECT_EQ(SIGKILL, WTERMSIG(status));
-	EXPECT_LE(1, read_ll(CG "/memory.events", "oom_kill"));
+	ASSERT_TRUE(child_killed_by(pid, SIGKILL));
+	EXPECT_LE(1, proc_field(CG "/memory.events", "oom_kill"));
 
 	/* The pages it faulted stay in the region, charged to its cgroup. */
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
-	charged = read_ll(CG "/memory.current", NULL);
+	charged = cg_value(CG "/memory.current");
+	ASSERT_LE(0, charged);
 	TH_LOG("%llu pages resident, %lld bytes charged to the cgroup",
 	       (unsigned long long)info.nr_pages, charged);
 	EXPECT_LT(0ULL, info.nr_pages);
@@ -113,8 +97,9 @@ TEST_F(limits, memcg_limit_kills_the_faulting_task)
 
 	/* Freeing them uncharges them. */
 	ASSERT_EQ(0, shmdev_set_size(self->fd, 0));
-	EXPECT_GT(charged - (long long)info.nr_pages * self->psz + (1 << 20),
-		  read_ll(CG "/memory.current", NULL));
+	after = cg_value(CG "/memory.current");
+	ASSERT_LE(0, after);
+	EXPECT_GT(charged - (long long)info.nr_pages * self->psz + (1 << 20), after);
 }
 
 SHMDEV_TEST_MAIN

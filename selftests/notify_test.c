@@ -48,52 +48,131 @@ static __u64 info_seq(int fd)
 	return info.seq;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
+#define ANY_ARG	(~0UL)
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+/*
+ * Where task @tid of process @pid is: its state letter (from .../stat),
+ * the system call it is in and that call's first two arguments (from
+ * .../syscall; nr is -1 when it runs in user space). False when the task
+ * is gone.
+ */
+static bool task_where(pid_t pid, pid_t tid, char *state, long *nr,
+		       unsigned long args[2])
+{
+	char path[64], buf[512], *p;
+	bool ok = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2]) {
+			*state = p[2];
+			ok = true;
+		}
+	}
+	fclose(f);
+	if (!ok)
+		return false;
+
+	*nr = -1;
+	args[0] = args[1] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f) ||
+	    sscanf(buf, "%ld %lx %lx", nr, &args[0], &args[1]) < 1)
+		*nr = -1;
+	fclose(f);
+	return true;
 }
 
 /*
- * True once task @tid of process @pid sleeps in ioctl(): the syscall
- * number heads /proc/.../syscall, and the task state is S.
+ * Waits up to 10 s until task @tid of @pid sleeps (state S) in system
+ * call @nr or @nr2 (-1: no second one) with first arguments @a0 and @a1
+ * (ANY_ARG: any). False, with the reason on stderr, when the time runs out
+ * or the task exits first: a call that returned at once never slept.
  */
-static bool sleeping_in_ioctl(pid_t pid, pid_t tid)
+static bool await_in_syscall(pid_t pid, pid_t tid, long nr, long nr2,
+			     unsigned long a0, unsigned long a1)
 {
-	char path[64], buf[256];
-	bool in_ioctl = false, asleep = false;
-	FILE *f;
+	double end = sd_now() + 10;
+	unsigned long args[2];
+	char state = '?';
+	long cur = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	f = fopen(path, "r");
-	if (f) {
-		in_ioctl = fscanf(f, "%255s", buf) == 1 && atoi(buf) == SYS_ioctl;
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f)) {
-			char *p = strrchr(buf, ')');
-
-			asleep = p && p[1] == ' ' && p[2] == 'S';
+	while (sd_now() < end) {
+		if (!task_where(pid, tid, &state, &cur, args) || state == 'Z' ||
+		    state == 'X') {
+			fprintf(stderr, "# task %d exited before it slept in syscall %ld\n",
+				(int)tid, nr);
+			return false;
 		}
-		fclose(f);
-	}
-	return in_ioctl && asleep;
-}
-
-/* Waits up to 20 s for the condition above. */
-static bool await_sleeping(pid_t pid, pid_t tid)
-{
-	for (int i = 0; i < 20000; i++) {
-		if (sleeping_in_ioctl(pid, tid))
+		if (state == 'S' && (cur == nr || (nr2 >= 0 && cur == nr2)) &&
+		    (a0 == ANY_ARG || args[0] == a0) &&
+		    (a1 == ANY_ARG || args[1] == a1))
 			return true;
 		usleep(1000);
 	}
+	fprintf(stderr, "# task %d not asleep in syscall %ld after 10 s (state %c, syscall %ld)\n",
+		(int)tid, nr, state, cur);
 	return false;
+}
+
+/* True once task @tid of @pid sleeps in SHMDEV_IOC_WAIT on its file @fd. */
+static bool await_sleeping(pid_t pid, pid_t tid, int fd)
+{
+	return await_in_syscall(pid, tid, SYS_ioctl, -1, (unsigned long)fd,
+				(unsigned long)SHMDEV_IOC_WAIT);
+}
+
+/* Kills and reaps the children a failed test leaves behind. */
+static void kill_all(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+}
+
+/*
+ * Reaps the @n children in @pids within @secs seconds; returns how many
+ * exited with 0. Those still running then are reported, killed and count
+ * as failed: a child that never wakes fails the test instead of hanging it.
+ */
+static int reap_within(pid_t *pids, int n, int secs)
+{
+	double end = sd_now() + secs;
+	int ok = 0, left = n;
+
+	while (left && sd_now() < end) {
+		int status;
+		pid_t r = waitpid(-1, &status, WNOHANG);
+
+		if (r < 0)
+			break;
+		if (r == 0) {
+			usleep(1000);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			if (pids[i] == r) {
+				ok += sd_status_ok(r, status);
+				pids[i] = 0;
+				left--;
+			}
+	}
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			fprintf(stderr, "# child %d still running after %d s\n",
+				(int)pids[i], secs);
+	kill_all(pids, n);
+	return ok;
 }
 
 FIXTURE(notify) {
@@ -133,8 +212,10 @@ TEST_F(notify, wait_when_moved)
 {
 	__u64 old = info_seq(self->fd), cur;
 
-	notify(self->fd);
+	ASSERT_NE(~0ULL, old);
+	ASSERT_EQ(old + 1, notify(self->fd));
 	cur = notify(self->fd);
+	ASSERT_EQ(old + 2, cur);
 	EXPECT_EQ(0, wait_seq(self->fd, &old, -1));
 	EXPECT_EQ(cur, old);
 	/* Any other value than the current one counts as moved. */
@@ -161,10 +242,10 @@ TEST_F(notify, wait_timeout_accuracy)
 
 	for (unsigned int i = 0; i < sizeof(timeouts_ms) / sizeof(timeouts_ms[0]); i++) {
 		__u64 seq = info_seq(self->fd);
-		double t0 = now_ms(), dt;
+		double t0 = sd_now() * 1e3, dt;
 
 		EXPECT_EQ(-ETIMEDOUT, wait_seq(self->fd, &seq, timeouts_ms[i] * 1000000));
-		dt = now_ms() - t0;
+		dt = sd_now() * 1e3 - t0;
 		EXPECT_LE(timeouts_ms[i], dt);
 		/* Emulated machines are slow; a second is absurd. */
 		EXPECT_GT(timeouts_ms[i] + 1000, dt);
@@ -179,6 +260,7 @@ TEST_F(notify, bad_input)
 	__u64 seq = info_seq(self->fd);
 	struct shmdev_wait w = { .seq = seq - 1, .timeout_ns = 0 };
 
+	ASSERT_NE(~0ULL, seq);
 	w.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
 	EXPECT_EQ(EINVAL, errno);
@@ -202,29 +284,66 @@ TEST_F(notify, bad_input)
 	EXPECT_EQ(seq, info_seq(self->fd));
 }
 
+static volatile sig_atomic_t got_usr1;
+
 static void on_usr1(int sig)
 {
+	got_usr1 = 1;
 }
 
-/* A signal ends an infinite WAIT with EINTR, even with SA_RESTART. */
+/* Exit codes of the child of wait_interrupted. */
+enum {
+	INTR_OK,
+	INTR_SIGACTION = 20,	/* could not install the handler */
+	INTR_NOT_EINTR,		/* WAIT ended with something else */
+	INTR_NO_SIGNAL,		/* EINTR, but the handler never ran */
+	INTR_WROTE_SEQ,		/* EINTR, but the argument was written */
+};
+
+/*
+ * A signal ends an infinite WAIT with EINTR, with or without SA_RESTART.
+ * The child is seen asleep in WAIT before the signal is sent, its handler
+ * must have run, and each way the child can fail has its own exit code,
+ * apart from a child killed by a signal.
+ */
 TEST_F(notify, wait_interrupted)
 {
+	const int flags[] = { 0, SA_RESTART };
 	__u64 seq = info_seq(self->fd);
-	pid_t pid;
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
-		__u64 s = seq;
+	ASSERT_NE(~0ULL, seq);
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
 
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGUSR1, &sa, NULL);
-		_exit(wait_seq(self->fd, &s, -1) == -EINTR && s == seq ? 0 : 1);
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			struct sigaction sa = {
+				.sa_handler = on_usr1, .sa_flags = flags[i],
+			};
+			struct shmdev_wait w = { .seq = seq, .timeout_ns = -1 };
+			int ret;
+
+			sigemptyset(&sa.sa_mask);
+			if (sigaction(SIGUSR1, &sa, NULL))
+				_exit(INTR_SIGACTION);
+			ret = ioctl(self->fd, SHMDEV_IOC_WAIT, &w);
+			if (ret != -1 || errno != EINTR)
+				_exit(INTR_NOT_EINTR);
+			if (!got_usr1)
+				_exit(INTR_NO_SIGNAL);
+			if (w.seq != seq || w.timeout_ns != -1)
+				_exit(INTR_WROTE_SEQ);
+			_exit(INTR_OK);
+		}
+		TH_LOG("%s", flags[i] ? "SA_RESTART" : "no SA_RESTART");
+		if (!await_sleeping(pid, pid, self->fd)) {
+			kill_all(&pid, 1);
+			ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+		}
+		ASSERT_EQ(0, kill(pid, SIGUSR1));
+		/* A WAIT restarted after the handler would sleep on. */
+		EXPECT_EQ(1, reap_within(&pid, 1, 10));
 	}
-	ASSERT_TRUE(await_sleeping(pid, pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
-	EXPECT_TRUE(child_ok(pid));
 	EXPECT_EQ(seq, info_seq(self->fd));
 }
 
@@ -233,25 +352,29 @@ TEST_F(notify, waiter_killed)
 {
 	__u64 seq = info_seq(self->fd);
 	struct shmdev_info info;
-	int status;
+	int fd;
 	pid_t pid;
 
+	ASSERT_NE(~0ULL, seq);
+	fd = shmdev_open(O_RDONLY);
+	ASSERT_LE(0, fd);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd = shmdev_open(O_RDONLY);
 		__u64 s = seq;
 
-		wait_seq(fd, &s, -1);
-		_exit(0);
+		/* Not reached unless WAIT returns: the parent kills us. */
+		_exit(10 - wait_seq(fd, &s, -1));
 	}
-	ASSERT_TRUE(await_sleeping(pid, pid));
+	close(fd);
+	if (!await_sleeping(pid, pid, fd)) {
+		kill_all(&pid, 1);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+	}
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
 	EXPECT_EQ(2U, info.nr_files);
 	ASSERT_EQ(0, kill(pid, SIGKILL));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+	EXPECT_TRUE(child_killed_by(pid, SIGKILL));
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
 	EXPECT_EQ(1U, info.nr_files);
 	EXPECT_EQ(seq, info.seq);
@@ -280,6 +403,7 @@ static void *waiter_thread(void *p)
 TEST_F(notify, close_while_waiting)
 {
 	struct waiter_arg a = { .ret = 1 };
+	struct shmdev_info info;
 	pthread_t th;
 	pid_t tid = 0;
 	__u64 seq;
@@ -287,18 +411,26 @@ TEST_F(notify, close_while_waiting)
 	a.fd = shmdev_open(O_RDWR);
 	ASSERT_LE(0, a.fd);
 	a.seq = info_seq(a.fd);
+	ASSERT_NE(~0ULL, a.seq);
 	ASSERT_EQ(0, pthread_create(&th, NULL, waiter_thread, &a));
 	for (int i = 0; i < 20000 && !tid; i++) {
 		tid = a.tid;
 		usleep(1000);
 	}
 	ASSERT_LT(0, tid);
-	ASSERT_TRUE(await_sleeping(getpid(), tid));
+	ASSERT_TRUE(await_sleeping(getpid(), tid, a.fd));
 	ASSERT_EQ(0, close(a.fd));
+	/* The sleeping WAIT still holds the file. */
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(2U, info.nr_files);
 	seq = notify(self->fd);
+	ASSERT_NE(~0ULL, seq);
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(0, a.ret);
 	EXPECT_EQ(seq, a.seq);
+	/* Released once WAIT returned. */
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(1U, info.nr_files);
 }
 
 /* One NOTIFY wakes 200 processes asleep in WAIT. */
@@ -306,12 +438,15 @@ TEST_F_TIMEOUT(notify, wake_all_200, 120)
 {
 	enum { N = 200 };
 	__u64 seq = info_seq(self->fd), woke;
-	pid_t pids[N];
-	int ok = 0;
+	pid_t pids[N] = { 0 };
 
+	ASSERT_NE(~0ULL, seq);
 	for (int i = 0; i < N; i++) {
 		pids[i] = fork();
-		ASSERT_LE(0, pids[i]);
+		if (pids[i] < 0) {
+			kill_all(pids, i);
+			ASSERT_LE(0, pids[i]);
+		}
 		if (pids[i] == 0) {
 			__u64 s = seq;
 
@@ -319,12 +454,14 @@ TEST_F_TIMEOUT(notify, wake_all_200, 120)
 		}
 	}
 	for (int i = 0; i < N; i++)
-		ASSERT_TRUE(await_sleeping(pids[i], pids[i]));
+		if (!await_sleeping(pids[i], pids[i], self->fd)) {
+			kill_all(pids, N);
+			ASSERT_TRUE(false) TH_LOG("child %d never slept in WAIT", i);
+		}
 	woke = notify(self->fd);
 	EXPECT_EQ(seq + 1, woke);
-	for (int i = 0; i < N; i++)
-		ok += child_ok(pids[i]);
-	EXPECT_EQ(N, ok);
+	/* Every child wakes, or the rest are killed and the test fails. */
+	EXPECT_EQ(N, reap_within(pids, N, 60));
 }
 
 /*
@@ -336,27 +473,33 @@ TEST_F_TIMEOUT(notify, ping_pong, 300)
 {
 	enum { ROUNDS = 100000 };
 	volatile __u64 *shared;
-	pid_t a, b;
+	pid_t pids[2] = { 0 };
 
 	shared = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
 		      self->fd, 0);
 	ASSERT_NE(MAP_FAILED, shared);
 	shared[0] = 0;
 	shared[1] = info_seq(self->fd);
+	ASSERT_NE(~0ULL, shared[1]);
 
 	for (int side = 0; side < 2; side++) {
-		pid_t pid = fork();
-
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
+		pids[side] = fork();
+		if (pids[side] < 0) {
+			kill_all(pids, side);
+			ASSERT_LE(0, pids[side]);
+		}
+		if (pids[side] == 0) {
 			int fd = shmdev_open(O_RDWR);
-			volatile __u64 *m = mmap(NULL, page_size(),
-						 PROT_READ | PROT_WRITE,
-						 MAP_SHARED, fd, 0);
-			__u64 seq = m[1];
+			volatile __u64 *m;
+			__u64 seq;
 
+			if (fd < 0)
+				_exit(9);
+			m = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, 0);
 			if (m == MAP_FAILED)
 				_exit(10);
+			seq = m[1];
 			for (__u64 i = side; i < 2 * ROUNDS; i += 2) {
 				/* Wait for our turn: counter == i. */
 				while (m[0] != i)
@@ -364,18 +507,46 @@ TEST_F_TIMEOUT(notify, ping_pong, 300)
 						_exit(11);
 				m[0] = i + 1;
 				seq = notify(fd);
+				if (seq == ~0ULL)
+					_exit(12);
 			}
 			_exit(0);
 		}
-		if (side == 0)
-			a = pid;
-		else
-			b = pid;
 	}
-	EXPECT_TRUE(child_ok(a));
-	EXPECT_TRUE(child_ok(b));
+	EXPECT_EQ(2, reap_within(pids, 2, 280));
 	EXPECT_EQ((__u64)2 * ROUNDS, shared[0]);
 	munmap((void *)shared, page_size());
+}
+
+/*
+ * A child that waits until @pid (the test) sleeps in epoll_wait() on @ep,
+ * or in poll() when @ep is -1, then notifies through a file of its own.
+ * So the NOTIFY can only come after the sleep, and the test sees the
+ * wake-up rather than readiness it would have found anyway.
+ */
+static pid_t notify_when_asleep(pid_t pid, int ep)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		bool asleep;
+		int fd;
+
+		if (ep >= 0)
+			asleep = await_in_syscall(pid, pid, SYS_epoll_wait,
+						  SYS_epoll_pwait,
+						  (unsigned long)ep, ANY_ARG);
+		else
+			asleep = await_in_syscall(pid, pid, SYS_poll, SYS_ppoll,
+						  ANY_ARG, ANY_ARG);
+		if (!asleep)
+			_exit(10);
+		fd = shmdev_open(O_RDWR);
+		if (fd < 0)
+			_exit(11);
+		_exit(notify(fd) == ~0ULL ? 12 : 0);
+	}
+	return child;
 }
 
 /*
@@ -386,7 +557,7 @@ TEST_F(notify, epoll_two_files)
 {
 	struct epoll_event ev[4];
 	int fd1, fd2, ep, n;
-	__u64 seq;
+	__u64 seq, before;
 	pid_t pid;
 
 	fd1 = shmdev_open(O_RDONLY);
@@ -403,31 +574,31 @@ TEST_F(notify, epoll_two_files)
 	/* Fresh files acknowledge the current sequence: nothing ready. */
 	EXPECT_EQ(0, epoll_wait(ep, ev, 4, 0));
 
-	pid = fork();
+	before = info_seq(self->fd);
+	ASSERT_NE(~0ULL, before);
+	pid = notify_when_asleep(getpid(), ep);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd = shmdev_open(O_RDWR);
-
-		usleep(50000);
-		_exit(notify(fd) == ~0ULL);
-	}
 	n = epoll_wait(ep, ev, 4, 10000);
-	ASSERT_LE(1, n);
+	EXPECT_LE(1, n);
 	EXPECT_TRUE(child_ok(pid));
+	ASSERT_LE(1, n);
+	EXPECT_EQ(before + 1, info_seq(self->fd));
 	n = epoll_wait(ep, ev, 4, 0);
 	ASSERT_EQ(2, n);
+	EXPECT_NE(ev[0].data.fd, ev[1].data.fd);
 	for (int i = 0; i < n; i++)
 		EXPECT_EQ((__u32)(EPOLLIN | EPOLLPRI), ev[i].events);
 
 	/* A successful WAIT acknowledges: fd1 is no longer ready. */
-	seq = 0;
+	seq = before;
 	ASSERT_EQ(0, wait_seq(fd1, &seq, 0));
+	EXPECT_EQ(before + 1, seq);
 	n = epoll_wait(ep, ev, 4, 0);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(fd2, ev[0].data.fd);
 
 	/* A NOTIFY through fd2 acknowledges its own: now fd1 is ready. */
-	notify(fd2);
+	ASSERT_EQ(before + 2, notify(fd2));
 	n = epoll_wait(ep, ev, 4, 0);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(fd1, ev[0].data.fd);
@@ -443,13 +614,15 @@ TEST_F(notify, poll_and_select)
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN | POLLPRI | POLLRDNORM };
 	struct timeval tv = { 0, 0 };
 	fd_set rfds, xfds;
-	__u64 seq = 0;
+	__u64 seq = 0, before;
 	int other;
+	pid_t pid;
 
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 	other = shmdev_open(O_RDONLY);
 	ASSERT_LE(0, other);
-	notify(other);
+	before = info_seq(self->fd);
+	ASSERT_EQ(before + 1, notify(other));
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN | POLLPRI | POLLRDNORM, pfd.revents);
 
@@ -462,14 +635,18 @@ TEST_F(notify, poll_and_select)
 	EXPECT_TRUE(FD_ISSET(self->fd, &xfds));
 
 	ASSERT_EQ(0, wait_seq(self->fd, &seq, 0));
+	EXPECT_EQ(before + 1, seq);
+	pfd.revents = 0xff;
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, pfd.revents);
 	/* A blocking poll wakes on the next NOTIFY. */
-	if (fork() == 0) {
-		usleep(50000);
-		_exit(notify(other) == ~0ULL);
-	}
+	pid = notify_when_asleep(getpid(), -1);
+	ASSERT_LE(0, pid);
+	pfd.revents = 0;
 	EXPECT_EQ(1, poll(&pfd, 1, 10000));
-	wait(NULL);
+	EXPECT_EQ(POLLIN | POLLPRI | POLLRDNORM, pfd.revents);
+	EXPECT_TRUE(child_ok(pid));
+	EXPECT_EQ(before + 2, info_seq(self->fd));
 	close(other);
 }
 

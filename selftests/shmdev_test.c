@@ -195,7 +195,10 @@ TEST_F(region, info_counters)
 	EXPECT_EQ(2U, info.nr_mappings);
 	EXPECT_EQ(0ULL, info.nr_pages);
 
-	/* Three pages written; reading them through q allocates nothing. */
+	/*
+	 * Three pages written; reading one of them through q allocates
+	 * nothing, reading page 5 (a hole) faults in a zeroed page.
+	 */
 	p[0] = 1;
 	p[self->psz * 4] = 2;
 	p[self->psz * 7 + 5] = 3;
@@ -254,6 +257,7 @@ TEST_F(region, pread_pwrite)
 		buf[i] = pattern(i, 1);
 
 	/* A write crossing a page boundary. */
+	memset(out, 0x55, sizeof(out));
 	ASSERT_EQ((ssize_t)sizeof(buf), pwrite(self->fd, buf, sizeof(buf), psz - 10));
 	ASSERT_EQ((ssize_t)sizeof(out), pread(self->fd, out, sizeof(out), psz - 10));
 	EXPECT_EQ(0, memcmp(buf, out, sizeof(buf)));
@@ -275,28 +279,37 @@ TEST_F(region, size_bounds_io)
 	__u64 size = 16 * psz;
 	/* Hidden from the compiler, which would refuse the call. */
 	void *volatile bad_ptr = (void *)8;
-	char buf[100];
+	char buf[100], in[100];
 
-	memset(buf, 'x', sizeof(buf));
-	/* Reads: EOF at and past the size, short across it. */
-	EXPECT_EQ(0, pread(self->fd, buf, sizeof(buf), size));
-	EXPECT_EQ(0, pread(self->fd, buf, sizeof(buf), size + 5 * psz));
-	EXPECT_EQ(40, pread(self->fd, buf, sizeof(buf), size - 40));
-
+	for (unsigned int i = 0; i < sizeof(in); i++)
+		in[i] = pattern(i, 11);
 	/* Writes: ENOSPC at and past the size, short across it. */
-	EXPECT_EQ(-1, pwrite(self->fd, buf, sizeof(buf), size));
+	EXPECT_EQ(-1, pwrite(self->fd, in, sizeof(in), size));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(-1, pwrite(self->fd, buf, sizeof(buf), size + psz));
+	EXPECT_EQ(-1, pwrite(self->fd, in, sizeof(in), size + psz));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(30, pwrite(self->fd, buf, sizeof(buf), size - 30));
+	EXPECT_EQ(30, pwrite(self->fd, in, sizeof(in), size - 30));
 	EXPECT_EQ(size, shmdev_get_size(self->fd));
 	/* A zero-length write at the size is no error. */
-	EXPECT_EQ(0, pwrite(self->fd, buf, 0, size));
+	EXPECT_EQ(0, pwrite(self->fd, in, 0, size));
+
+	/* Reads: EOF at and past the size, short across it. */
+	memset(buf, 0x55, sizeof(buf));
+	EXPECT_EQ(0, pread(self->fd, buf, sizeof(buf), size));
+	EXPECT_EQ(0, pread(self->fd, buf, sizeof(buf), size + 5 * psz));
+	EXPECT_EQ(0x55, buf[0]);
+	ASSERT_EQ(40, pread(self->fd, buf, sizeof(buf), size - 40));
+	EXPECT_TRUE(all_zero(buf, 10));
+	EXPECT_EQ(0, memcmp(buf + 10, in, 30));
+	EXPECT_EQ(0x55, buf[40]);
 
 	/* An unaligned size: the last partial page is bounded too. */
 	ASSERT_EQ(0, shmdev_set_size(self->fd, 2 * psz + 7));
-	EXPECT_EQ(7, pwrite(self->fd, buf, sizeof(buf), 2 * psz));
+	EXPECT_EQ(7, pwrite(self->fd, in, sizeof(in), 2 * psz));
+	memset(buf, 0x55, sizeof(buf));
 	EXPECT_EQ(7, pread(self->fd, buf, sizeof(buf), 2 * psz));
+	EXPECT_EQ(0, memcmp(buf, in, 7));
+	EXPECT_EQ(0x55, buf[7]);
 
 	/* A bad buffer: EFAULT. */
 	EXPECT_EQ(-1, pwrite(self->fd, bad_ptr, 16, 0));
@@ -315,6 +328,7 @@ TEST_F(region, read_write_position)
 	ASSERT_EQ(20, writev(self->fd, iov, 2));
 	EXPECT_EQ(120, lseek(self->fd, 0, SEEK_CUR));
 	ASSERT_EQ(100, lseek(self->fd, -20, SEEK_CUR));
+	memset(out, 0x55, sizeof(out));
 	ASSERT_EQ(20, read(self->fd, out, sizeof(out)));
 	EXPECT_EQ(0, memcmp(out, a, 10));
 	EXPECT_EQ(0, memcmp(out + 10, b, 10));
@@ -356,6 +370,7 @@ TEST_F(region, write_and_mmap_agree)
 
 	for (unsigned int i = 0; i < sizeof(buf); i++)
 		p[3 * psz + i] = pattern(i, 3);
+	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ((ssize_t)sizeof(buf), pread(self->fd, buf, sizeof(buf), 3 * psz));
 	for (unsigned int i = 0; i < sizeof(buf); i++)
 		ASSERT_EQ(pattern(i, 3), buf[i]);

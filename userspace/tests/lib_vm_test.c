@@ -5,12 +5,56 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/shmdev.h"
+#include "shmdev_common.h"
 
 #include "kselftest_harness.h"
+
+/*
+ * Waits up to 10 s until process @pid sleeps (state S) in
+ * ioctl(@fd, SHMDEV_IOC_WAIT); false when the time runs out or @pid is
+ * gone.
+ */
+static bool await_wait(pid_t pid, int fd)
+{
+	double end = sd_now() + 10;
+	char path[64], buf[512], *p;
+	unsigned long a0, a1;
+	long nr;
+	FILE *f;
+
+	while (sd_now() < end) {
+		bool asleep = false, in_wait = false;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		if (fgets(buf, sizeof(buf), f)) {
+			p = strrchr(buf, ')');
+			asleep = p && p[1] == ' ' && p[2] == 'S';
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1) == 3)
+			in_wait = nr == SYS_ioctl && a0 == (unsigned long)fd &&
+				  a1 == (unsigned long)SHMDEV_IOC_WAIT;
+		fclose(f);
+		if (asleep && in_wait)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
 
 FIXTURE(lib) {
 	struct shmdev dev;
@@ -40,6 +84,8 @@ TEST_F(lib, size_map_info)
 	EXPECT_EQ(8192ULL, size);
 	ASSERT_EQ(0, shmdev_map(&self->dev, 8192, PROT_READ | PROT_WRITE, (void **)&p));
 	strcpy(p + 4096, "lib");
+	/* Poison: a field left unwritten shows. */
+	memset(&info, 0xa5, sizeof(info));
 	ASSERT_EQ(0, shmdev_get_info(&self->dev, &info));
 	EXPECT_EQ(8192ULL, info.size);
 	EXPECT_EQ(1ULL, info.nr_pages);
@@ -63,8 +109,8 @@ TEST_F(lib, errors)
 
 TEST_F(lib, notify_wait)
 {
-	uint64_t seq = 0, mine;
-	pid_t pid;
+	uint64_t seq = 0, mine = ~0ULL;
+	pid_t pid, parent;
 
 	ASSERT_EQ(0, shmdev_notify(&self->dev, &mine));
 	ASSERT_EQ(0, shmdev_notify(&self->dev, NULL));
@@ -75,17 +121,22 @@ TEST_F(lib, notify_wait)
 	EXPECT_EQ(-ETIMEDOUT, shmdev_wait(&self->dev, &seq, 1000000));
 	EXPECT_EQ(mine + 1, seq);
 
+	/* The child notifies once it has seen this process asleep in WAIT. */
+	parent = getpid();
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct shmdev d;
 
-		usleep(100000);
-		_exit(shmdev_open(&d, O_RDONLY) || shmdev_notify(&d, NULL));
+		if (!await_wait(parent, self->dev.fd))
+			_exit(10);
+		if (shmdev_open(&d, O_RDONLY))
+			_exit(11);
+		_exit(shmdev_notify(&d, NULL) ? 12 : 0);
 	}
-	EXPECT_EQ(0, shmdev_wait(&self->dev, &seq, 10000000000LL));
+	EXPECT_EQ(0, shmdev_wait(&self->dev, &seq, 20000000000LL));
 	EXPECT_EQ(mine + 2, seq);
-	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	EXPECT_TRUE(child_ok(pid));
 }
 
 TEST_HARNESS_MAIN
