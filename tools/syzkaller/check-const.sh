@@ -16,7 +16,7 @@ names=$(sed -n 's/^\(SHMDEV_IOC_[A-Z_]*\) = .*/\1/p' "$here/dev_shmdev.txt.const
 	echo '#include <linux/shmdev.h>'
 	echo 'int main(void) {'
 	for n in $names; do
-		echo "printf(\"$n = %u\\n\", (unsigned int)$n);"
+		printf 'printf("%s = %%u\\n", (unsigned int)%s);\n' "$n" "$n"
 	done
 	echo 'return 0; }'
 } > "$tmp/c.c"
@@ -28,7 +28,8 @@ if ! diff -u "$tmp/want" "$tmp/have"; then
 	exit 1
 fi
 # Every ioctl of the uapi header is described.
-for n in $(sed -n 's/^#define \(SHMDEV_IOC_[A-Z_]*\)[[:space:]]*_IO.*/\1/p' "$top/uapi/linux/shmdev.h"); do
+sed -n 's/^#define \(SHMDEV_IOC_[A-Z_]*\)[[:space:]]*_IO.*/\1/p' "$top/uapi/linux/shmdev.h" |
+while IFS= read -r n; do
 	grep -q "^ioctl\\\$$n(" "$here/dev_shmdev.txt" ||
 		{ echo "dev_shmdev.txt lacks $n" >&2; exit 1; }
-done
+done || exit 1
