@@ -323,11 +323,9 @@ static inline void sd_stamp_fill(void *buf, size_t len, uint64_t region,
 				 uint64_t index, uint64_t gen)
 {
 	unsigned char *b = buf;
-	struct sd_stamp s = {
-		.magic = SD_STAMP_MAGIC, .region = region, .index = index,
-		.gen = gen, .check = sd_stamp_check(region, index, gen),
-	};
+	struct sd_stamp s;
 
+	sd_stamp_write(&s, region, index, gen);
 	memcpy(b, &s, len < sizeof(s) ? len : sizeof(s));
 	for (size_t off = sizeof(s); off < len; off++)
 		b[off] = sd_stamp_body(region, index, gen, off);
@@ -383,7 +381,7 @@ static inline void sd_stamp_explain(char *out, size_t outlen, const void *page,
 			 (unsigned long long)gen, valid);
 	else if (st == SD_STAMP_OK && found != gen)
 		snprintf(out, outlen,
-			 "stamp of generation %llu, %llu expected (byte %zu is %#x)",
+			 "stamp of generation %llu, %llu expected: a write lost or stale (byte %zu is %#x)",
 			 (unsigned long long)found, (unsigned long long)gen,
 			 bad, b[bad]);
 	else if (st == SD_STAMP_MISPLACED)
