@@ -332,12 +332,17 @@ static void write_page(struct ctx *x, unsigned long i, enum view v)
 		c->raced++;
 		return;
 	}
-	if (!ok) {
+	if (!ok && (v == V_MAP || v == V_FRESH)) {
 		fail(c, "write of page %lu via %s at size %llu: %s", i,
 		     view_name[v], (unsigned long long)size,
-		     sig ? strsignal(sig) :
-		     v == V_MAP || v == V_FRESH ? "no SIGBUS beyond the size" :
-		     n < 0 ? strerror(err) : "a wrong count");
+		     sig ? strsignal(sig) : "no SIGBUS beyond the size");
+		return;
+	}
+	if (!ok) {
+		fail(c, "write of page %lu via %s at size %llu: %zd (%s), %s expected",
+		     i, view_name[v], (unsigned long long)size, n,
+		     n < 0 ? strerror(err) : "no error",
+		     cov ? "the bytes inside the size" : "ENOSPC");
 		return;
 	}
 	if (n > 0)
