@@ -274,8 +274,10 @@ static void check_locked(struct ctx *x, unsigned long i, enum view v, char *map)
 		scov = coverage(get_size(x), SCRATCH);
 		n = pread(x->fd, scratch, psz, pos);
 		/*
-		 * The buffer is a region page beyond the size: a bad buffer,
-		 * EFAULT; unless there is nothing to read at all (0, EOF).
+		 * The buffer is a region page beyond the size, which no
+		 * access can reach: "A bad buffer gives EFAULT" (shmdev.rst,
+		 * "read(), write() and lseek()"). Unless there is nothing to
+		 * read at all: "0 (end of file) at or beyond" the size.
 		 */
 		if (n < 0 && errno == EFAULT && !scov && cov) {
 			c->efault++;
@@ -406,8 +408,11 @@ static void write_page(struct ctx *x, unsigned long i, enum view v)
 		if (n < 0 && ((!scov && err == EFAULT) || (!cov && err == ENOSPC))) {
 			/*
 			 * A region page beyond the size is a bad buffer:
-			 * EFAULT, and nothing is written; a position at or
-			 * beyond the size is ENOSPC. Either, when both hold.
+			 * "A bad buffer gives EFAULT" (shmdev.rst, "read(),
+			 * write() and lseek()"); as for any write(), an error
+			 * means nothing was written. A position at or beyond
+			 * the size is ENOSPC (same section). Either, when both
+			 * hold: the page does not say which comes first.
 			 */
 			if (err == EFAULT)
 				c->efault++;
