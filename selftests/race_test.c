@@ -1,15 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Resize against fault: one process resizes the region up and down in a
- * loop while others fault pages in, write and read them through their own
- * mappings and through pread()/pwrite(), for a bounded time.
+ * loop, to page-aligned sizes and not, down to 0 and up to the whole
+ * mapping, while others fault pages in and write and read them through
+ * their own mappings, fresh one-page mappings, pread()/pwrite() and
+ * lseek() with read()/write(), for a bounded time ($SHMDEV_RACE_SECONDS,
+ * default 3), seeded ($SHMDEV_RACE_SEED; the seed is printed).
  *
- * Every byte of page i is either 0 or tag(i). A freed page mapped again,
- * a page of another index, or stale data after a shrink would show as any
- * other value. The run must leave no kernel report (checked by the VM
- * runner) and no page beyond the size.
+ * Every page has one owner, which writes it whole: the image of
+ * generation gen (sd_stamp_fill(): a stamp of (region, index, gen), then
+ * bytes that depend on them). A record per page, in anonymous shared
+ * memory the resizes cannot touch, says what the page holds: that image
+ * over its first `valid` bytes and zeroes after them (STAMPED), or that
+ * nobody knows (UNKNOWN: a write raced with a resize), or that its owner
+ * is writing it (WRITING).
+ *
+ * Nobody waits for anybody: resizes race with faults on the very pages
+ * they cut. A per-page sequence makes the checks exact anyway (a
+ * seqlock): the resizer makes the sequence of every page whose coverage
+ * (bytes inside the size) may change odd (pages wholly beyond both the
+ * old and the new size keep theirs: they hold nothing, and keep it), resizes, updates those pages'
+ * records (a shrink zeroes a page's tail: valid = min(valid, coverage);
+ * a page wholly beyond the size is freed: valid = 0, whatever it held),
+ * and makes the sequences even again. A checker reads the sequence and
+ * the record, the size, the page, then the record and the sequence
+ * again; if neither moved, no resize and no write touched the page
+ * meanwhile, and it knows exactly what it must have read:
+ *
+ *  - through a mapping, SIGBUS if and only if the page lies beyond the
+ *    size; otherwise the whole page, as recorded;
+ *  - through pread() or read(), exactly the bytes inside the size, as
+ *    recorded.
+ *
+ * Zeroes where a stamp is due are a page lost (dropped and refaulted
+ * fresh), another generation a lost write, another page's stamp a page
+ * mapped at the wrong place, stale bytes past a shrink a tail not
+ * zeroed. A write whose sequence did not move is judged the same way
+ * (SIGBUS, ENOSPC, short counts); one that raced leaves the page UNKNOWN
+ * until its owner writes it again. No error other than these is
+ * accepted, EFAULT included: every buffer is the process's own.
  */
 
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -18,159 +53,409 @@
 #include "../../kselftest_harness.h"
 
 #define NPAGES		64
-#define SECONDS		3
+#define NOWNERS		3	/* writers: two through mappings, one through I/O */
 
-static char tag(unsigned long page)
-{
-	return (char)(page * 2 + 1);
-}
+/* A record packs a state, the valid length and the generation. */
+enum rec_state { REC_STAMPED, REC_WRITING, REC_UNKNOWN };
 
-static double now(void)
-{
-	struct timespec ts;
+#define REC(st, valid, gen)	((uint64_t)(st) | (uint64_t)(valid) << 2 | (uint64_t)(gen) << 22)
+#define REC_STATE(r)		((int)((r) & 3))
+#define REC_VALID(r)		((size_t)((r) >> 2 & 0xfffff))
+#define REC_GEN(r)		((r) >> 22)
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+enum view { V_MAP, V_FRESH, V_PREAD, V_READ, NVIEWS };
 
-/* xorshift: cheap, and each child seeds its own. */
-static unsigned long next_rand(unsigned long *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
+static const char *const view_name[NVIEWS] = {
+	"mapping", "fresh mapping", "pread/pwrite", "lseek+read/write",
+};
 
-static void resizer(long psz, double end)
-{
-	int fd = shmdev_open(O_RDWR);
-	unsigned long r = 0x9e3779b97f4a7c15UL;
+struct control {
+	_Atomic uint32_t seq[NPAGES];	/* odd while a resize may change the page */
+	_Atomic uint64_t rec[NPAGES];
+	uint64_t region;
+	_Atomic unsigned long writes[NVIEWS], checks[NVIEWS], raced;
+	_Atomic unsigned long resizes, sigbus, enospc;
+	_Atomic int failed;
+	char why[512];
+};
 
-	if (fd < 0)
-		_exit(10);
-	while (now() < end) {
-		/* Page-aligned and not, down to 0 and up to the whole mapping. */
-		__u64 size = next_rand(&r) % (NPAGES * psz + 1);
-
-		if (next_rand(&r) & 1)
-			size &= ~(__u64)(psz - 1);
-		if (shmdev_set_size(fd, size))
-			_exit(11);
-	}
-	_exit(0);
-}
-
-static void faulter(long psz, double end, unsigned long seed)
-{
-	int fd = shmdev_open(O_RDWR);
-	unsigned long r = seed;
+struct ctx {
+	struct control *c;
+	struct sd_rng rng;
+	int fd, rfd;
 	char *p;
+	unsigned char *buf;
+};
+
+static long psz;
+
+static void fail(struct control *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct control *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&c->failed, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "# FAIL (pid %d): %s\n", (int)getpid(), c->why);
+}
+
+/* Bytes of page @i inside a region of @size bytes. */
+static size_t coverage(uint64_t size, unsigned long i)
+{
+	uint64_t start = (uint64_t)i * psz;
+
+	if (size <= start)
+		return 0;
+	return size - start < (uint64_t)psz ? size - start : (size_t)psz;
+}
+
+/* memcpy() that returns the signal (SIGBUS) that stopped it, or 0. */
+static int probe_copy(void *dst, const void *src, size_t len)
+{
+	int sig = sigsetjmp(probe_env, 1);
+
+	if (sig)
+		return sig;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+static void resizer(struct control *c, double end, uint64_t seed)
+{
+	int fd = shmdev_open(O_RDWR);
+	uint64_t old = NPAGES * psz;
+	struct sd_rng rng;
 
 	if (fd < 0)
 		_exit(10);
-	p = mmap(NULL, NPAGES * psz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	sd_rng_seed(&rng, seed);
+	while (sd_now() < end && !c->failed) {
+		/* Page-aligned and not, down to 0 and up to the whole mapping. */
+		uint64_t size = sd_rng_below(&rng, NPAGES * psz + 1);
+		unsigned long first, last;
+
+		if (sd_rng_next(&rng) & 1)
+			size &= ~(uint64_t)(psz - 1);
+		/* The pages whose coverage may change: [first, last). */
+		first = (size < old ? size : old) / psz;
+		last = ((size > old ? size : old) + psz - 1) / psz;
+		for (unsigned long i = first; i < last; i++)
+			c->seq[i]++;
+		if (shmdev_set_size(fd, size)) {
+			fail(c, "SET_SIZE %llu: %s", (unsigned long long)size,
+			     strerror(errno));
+			break;
+		}
+		c->resizes++;
+		for (unsigned long i = first; i < last; i++) {
+			size_t cov = coverage(size, i);
+			uint64_t r = c->rec[i], n;
+
+			do {
+				if (REC_STATE(r) == REC_WRITING)
+					break;	/* its writer sees the sequence move */
+				if (!cov)
+					n = REC(REC_STAMPED, 0, REC_GEN(r));
+				else if (REC_STATE(r) == REC_STAMPED && REC_VALID(r) > cov)
+					n = REC(REC_STAMPED, cov, REC_GEN(r));
+				else
+					break;
+			} while (!atomic_compare_exchange_weak(&c->rec[i], &r, n));
+		}
+		for (unsigned long i = first; i < last; i++)
+			c->seq[i]++;
+		old = size;
+		/* Let faults in between resizes too, not only during them. */
+		sched_yield();
+	}
+	_exit(c->failed ? 1 : 0);
+}
+
+/*
+ * Reads page @i through @v and, if no resize and no write touched it
+ * meanwhile, checks every byte read against its record.
+ */
+static void check_page(struct ctx *x, unsigned long i, enum view v)
+{
+	struct control *c = x->c;
+	uint32_t s1 = c->seq[i];
+	uint64_t r1 = c->rec[i], size;
+	off_t pos = (off_t)i * psz;
+	char *map = x->p + pos, why[300];
+	ssize_t n = 0;
+	size_t cov, bad;
+	int sig = 0, err = 0;
+
+	if ((s1 & 1) || REC_STATE(r1) != REC_STAMPED) {
+		c->raced++;
+		sched_yield();
+		return;
+	}
+	size = shmdev_get_size(x->fd);
+	cov = coverage(size, i);
+	switch (v) {
+	case V_FRESH:
+		map = mmap(NULL, psz, PROT_READ, MAP_SHARED, x->fd, pos);
+		if (map == MAP_FAILED) {
+			fail(c, "mmap of page %lu: %s", i, strerror(errno));
+			return;
+		}
+		/* fall through */
+	case V_MAP:
+		sig = probe_copy(x->buf, map, psz);
+		if (v == V_FRESH)
+			munmap(map, psz);
+		n = sig ? -1 : psz;
+		break;
+	case V_PREAD:
+		n = pread(x->fd, x->buf, psz, pos);
+		break;
+	case V_READ:
+		if (lseek(x->rfd, pos, SEEK_SET) != pos) {
+			fail(c, "lseek to page %lu: %s", i, strerror(errno));
+			return;
+		}
+		n = read(x->rfd, x->buf, psz);
+		break;
+	default:
+		return;
+	}
+	err = errno;
+	if (sig)
+		c->sigbus++;
+	if (c->seq[i] != s1 || c->rec[i] != r1) {
+		c->raced++;
+		return;
+	}
+
+	if (v == V_MAP || v == V_FRESH) {
+		if (!cov != (sig == SIGBUS) || (cov && sig)) {
+			fail(c, "page %lu via %s at size %llu: %s",
+			     i, view_name[v], (unsigned long long)size,
+			     sig ? strsignal(sig) : "readable beyond the size, SIGBUS expected");
+			return;
+		}
+		/* The partial last page is mapped whole: its tail is zero. */
+		n = cov ? psz : 0;
+	} else if (n != (ssize_t)cov) {
+		fail(c, "page %lu via %s at size %llu: %zd bytes (%s), %zu expected",
+		     i, view_name[v], (unsigned long long)size, n,
+		     n < 0 ? strerror(err) : "no error", cov);
+		return;
+	}
+	bad = sd_stamp_diff(x->buf, n, REC_VALID(r1), c->region, i, REC_GEN(r1));
+	if (bad < (size_t)n) {
+		sd_stamp_explain(why, sizeof(why), x->buf, n, REC_VALID(r1),
+				 c->region, i, REC_GEN(r1), bad);
+		fail(c, "page %lu via %s at size %llu: %s", i, view_name[v],
+		     (unsigned long long)size, why);
+		return;
+	}
+	c->checks[v]++;
+}
+
+/* The owner writes its page @i whole through @v. */
+static void write_page(struct ctx *x, unsigned long i, enum view v)
+{
+	struct control *c = x->c;
+	uint32_t s1 = c->seq[i];
+	off_t pos = (off_t)i * psz;
+	uint64_t prev, gen, size, next;
+	char *map = x->p + pos;
+	int sig = 0, err = 0;
+	bool ok = false;
+	ssize_t n = -1;
+	size_t cov;
+
+	if (s1 & 1) {
+		c->raced++;
+		sched_yield();
+		return;
+	}
+	prev = c->rec[i];
+	gen = REC_GEN(prev) + 1;
+	c->rec[i] = REC(REC_WRITING, 0, gen);
+	size = shmdev_get_size(x->fd);
+	cov = coverage(size, i);
+	sd_stamp_fill(x->buf, psz, c->region, i, gen);
+
+	switch (v) {
+	case V_FRESH:
+		map = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED, x->fd, pos);
+		if (map == MAP_FAILED) {
+			fail(c, "mmap of page %lu: %s", i, strerror(errno));
+			c->rec[i] = REC(REC_UNKNOWN, 0, gen);
+			return;
+		}
+		/* fall through */
+	case V_MAP:
+		/* Whole page, the tail past the size zero; one byte beyond it. */
+		memset(x->buf + cov, 0, psz - cov);
+		sig = probe_copy(map, x->buf, cov ? psz : 1);
+		if (v == V_FRESH)
+			munmap(map, psz);
+		if (sig)
+			c->sigbus++;
+		ok = cov ? !sig : sig == SIGBUS;
+		n = cov && !sig ? psz : 0;
+		break;
+	case V_PREAD:
+	case V_READ:
+		if (v == V_PREAD)
+			n = pwrite(x->fd, x->buf, psz, pos);
+		else if (lseek(x->rfd, pos, SEEK_SET) == pos)
+			n = write(x->rfd, x->buf, psz);
+		err = errno;
+		if (n < 0 && err == ENOSPC)
+			c->enospc++;
+		ok = cov ? n == (ssize_t)cov : n < 0 && err == ENOSPC;
+		break;
+	default:
+		break;
+	}
+
+	if (n > 0 && REC_STATE(prev) == REC_UNKNOWN && n < psz)
+		next = REC(REC_UNKNOWN, 0, gen);	/* stale bytes may follow */
+	else if (n > 0)
+		next = REC(REC_STAMPED, cov, gen);
+	else
+		next = prev;				/* nothing written */
+	c->rec[i] = next;
+	if (c->seq[i] != s1) {
+		/* A resize may have cut the page under the write. */
+		c->rec[i] = REC(REC_UNKNOWN, 0, gen);
+		c->raced++;
+		return;
+	}
+	if (!ok && (v == V_MAP || v == V_FRESH)) {
+		fail(c, "write of page %lu via %s at size %llu: %s", i,
+		     view_name[v], (unsigned long long)size,
+		     sig ? strsignal(sig) : "no SIGBUS beyond the size");
+		return;
+	}
+	if (!ok) {
+		fail(c, "write of page %lu via %s at size %llu: %zd (%s), %s expected",
+		     i, view_name[v], (unsigned long long)size, n,
+		     n < 0 ? strerror(err) : "no error",
+		     cov ? "the bytes inside the size" : "ENOSPC");
+		return;
+	}
+	if (n > 0)
+		c->writes[v]++;
+}
+
+static void open_ctx(struct ctx *x)
+{
+	x->fd = shmdev_open(O_RDWR);
+	x->rfd = shmdev_open(O_RDWR);
+	if (x->fd < 0 || x->rfd < 0)
+		_exit(10);
+	x->p = mmap(NULL, NPAGES * psz, PROT_READ | PROT_WRITE, MAP_SHARED, x->fd, 0);
+	x->buf = malloc(psz);
+	if (x->p == MAP_FAILED || !x->buf)
 		_exit(11);
 	probe_install();
-	while (now() < end) {
-		unsigned long page = next_rand(&r) % NPAGES;
-		unsigned long off = next_rand(&r) % psz;
-		char c;
-		int sig;
-
-		if (next_rand(&r) & 1) {
-			sig = probe_write(p + page * psz + off, tag(page));
-		} else {
-			sig = probe_read(p + page * psz + off, &c);
-			if (!sig && c && c != tag(page))
-				_exit(12);
-		}
-		if (sig && sig != SIGBUS)
-			_exit(13);
-	}
-	_exit(0);
 }
 
-static void io_worker(long psz, double end, unsigned long seed)
+/*
+ * Owner @id writes pages i with i % NOWNERS == id; owners 0 and 1 go
+ * through mappings, owner 2 through I/O. Every owner checks every page.
+ */
+static void owner(struct control *c, int id, double end, uint64_t seed)
 {
-	int fd = shmdev_open(O_RDWR);
-	unsigned long r = seed;
-	char buf[64];
+	struct ctx x = { .c = c };
 
-	if (fd < 0)
-		_exit(10);
-	while (now() < end) {
-		unsigned long page = next_rand(&r) % NPAGES;
-		unsigned long off = next_rand(&r) % (psz - sizeof(buf));
-		ssize_t n;
+	sd_rng_seed(&x.rng, seed);
+	open_ctx(&x);
+	while (sd_now() < end && !c->failed) {
+		enum view v = (id == 2 ? V_PREAD : V_MAP) + sd_rng_below(&x.rng, 2);
 
-		if (next_rand(&r) & 1) {
-			memset(buf, tag(page), sizeof(buf));
-			n = pwrite(fd, buf, sizeof(buf), page * psz + off);
-			if (n < 0 && errno != ENOSPC)
-				_exit(11);
+		if (sd_rng_below(&x.rng, 10) < 4) {
+			unsigned long i = id + NOWNERS * sd_rng_below(&x.rng, (NPAGES - id + NOWNERS - 1) / NOWNERS);
+
+			write_page(&x, i, v);
 		} else {
-			n = pread(fd, buf, sizeof(buf), page * psz + off);
-			if (n < 0)
-				_exit(12);
-			for (ssize_t i = 0; i < n; i++)
-				if (buf[i] && buf[i] != tag(page))
-					_exit(13);
+			check_page(&x, sd_rng_below(&x.rng, NPAGES), v);
 		}
 	}
-	_exit(0);
+	_exit(c->failed ? 1 : 0);
 }
 
 TEST(resize_against_fault)
 {
-	long psz = page_size();
+	const char *s = getenv("SHMDEV_RACE_SECONDS");
+	const char *sd = getenv("SHMDEV_RACE_SEED");
+	double secs = s ? atof(s) : 3, end;
+	uint64_t seed = sd ? strtoull(sd, NULL, 0) : sd_fresh_seed();
+	unsigned long checks = 0, writes = 0, unknown = 0;
 	struct shmdev_info info;
-	double end = now() + SECONDS;
-	pid_t pids[4];
-	int fd;
-	char *p;
+	pid_t pids[NOWNERS + 1];
+	struct control *c;
+	struct ctx x;
 
-	fd = shmdev_open(O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, shmdev_reset(fd, NPAGES * psz));
+	psz = page_size();
+	ASSERT_GE(0xfffff, psz);
+	TH_LOG("seed %llu, %.0f seconds (SHMDEV_RACE_SEED=%llu replays)",
+	       (unsigned long long)seed, secs, (unsigned long long)seed);
+	c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	/* Every record STAMPED with 0 valid bytes: the region starts empty. */
+	c->region = 0x7ace0000ULL ^ seed;
+	x = (struct ctx){ .c = c };
+	open_ctx(&x);
+	ASSERT_EQ(0, shmdev_reset(x.fd, NPAGES * psz));
 
-	for (int n = 0; n < 4; n++) {
+	end = sd_now() + secs;
+	for (int n = 0; n <= NOWNERS; n++) {
 		pids[n] = fork();
 		ASSERT_LE(0, pids[n]);
 		if (pids[n] == 0) {
-			if (n == 0)
-				resizer(psz, end);
-			else if (n == 3)
-				io_worker(psz, end, 0x1234567UL);
+			if (n == NOWNERS)
+				resizer(c, end, seed);
 			else
-				faulter(psz, end, 0xabcdefUL * n);
+				owner(c, n, end, seed * 7 + n + 1);
 		}
 	}
-	for (int n = 0; n < 4; n++)
-		EXPECT_TRUE(child_ok(pids[n]));
+	EXPECT_EQ(0, sd_wait_all(pids, NOWNERS + 1));
 
-	/* Whatever the last size, no page lies beyond it. */
-	ASSERT_EQ(0, shmdev_info(fd, &info));
+	/* Quiet now: whatever the last size, no page lies beyond it... */
+	ASSERT_EQ(0, shmdev_info(x.fd, &info));
 	EXPECT_LE(info.nr_pages, (info.size + psz - 1) / psz);
-
-	ASSERT_EQ(0, shmdev_set_size(fd, NPAGES * psz));
-	p = mmap(NULL, NPAGES * psz, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	for (long i = 0; i < NPAGES * psz; i++) {
-		char c = p[i];
-
-		if (c && c != tag(i / psz)) {
-			TH_LOG("byte %ld of page %ld is %#x", i % psz, i / psz, c & 0xff);
-			ASSERT_TRUE(false);
-		}
+	/* ...and every page holds what its record says, by every view. */
+	for (unsigned long i = 0; i < NPAGES; i++) {
+		for (int v = 0; v < NVIEWS; v++)
+			check_page(&x, i, v);
+		unknown += REC_STATE(c->rec[i]) != REC_STAMPED;
 	}
-	munmap(p, NPAGES * psz);
+	for (int v = 0; v < NVIEWS; v++) {
+		TH_LOG("%-18s %8lu writes %8lu page checks", view_name[v],
+		       (unsigned long)c->writes[v], (unsigned long)c->checks[v]);
+		checks += c->checks[v];
+		writes += c->writes[v];
+	}
+	TH_LOG("%lu resizes, %lu writes, %lu page checks, %lu raced with a resize or write and not judged, %lu SIGBUS, %lu ENOSPC, %lu pages unknown at the end",
+	       (unsigned long)c->resizes, writes, checks,
+	       (unsigned long)c->raced, (unsigned long)c->sigbus,
+	       (unsigned long)c->enospc, unknown);
+	EXPECT_EQ(0, c->failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->why);
+	/* It did run (a failure stops it early). */
+	if (!c->failed) {
+		EXPECT_LT(100UL, checks);
+		EXPECT_LT(10UL, (unsigned long)c->resizes);
+	}
 
-	ASSERT_EQ(0, shmdev_set_size(fd, 0));
-	ASSERT_EQ(0, shmdev_info(fd, &info));
+	munmap(x.p, NPAGES * psz);
+	close(x.rfd);
+	ASSERT_EQ(0, shmdev_set_size(x.fd, 0));
+	ASSERT_EQ(0, shmdev_info(x.fd, &info));
 	EXPECT_EQ(0ULL, info.nr_pages);
-	close(fd);
+	close(x.fd);
 }
 
 SHMDEV_TEST_MAIN

@@ -301,4 +301,100 @@ static inline const char *sd_stamp_name(enum sd_stamp_state st)
 	return "?";
 }
 
+/*
+ * Whole-page images. A stamped page holds, from offset 0, the stamp and
+ * then bytes that depend on (region, index, gen) and the offset, so that
+ * a page half of one generation and half of another, or a page whose
+ * tail was lost, shows too. A test that tracks how many leading bytes of
+ * a page still hold its image (@valid: a shrink into the page zeroes the
+ * rest, a shrink past it leaves none) compares every byte it can read.
+ */
+static inline unsigned char sd_stamp_body(uint64_t region, uint64_t index,
+					  uint64_t gen, size_t off)
+{
+	uint64_t k = sd_stamp_check(region, index, gen) + (off >> 3);
+
+	k = (k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ULL;
+	return (unsigned char)(k >> ((off & 7) * 8)) | 1;
+}
+
+/* Fills @len bytes (a page or a leading part of one) with the image. */
+static inline void sd_stamp_fill(void *buf, size_t len, uint64_t region,
+				 uint64_t index, uint64_t gen)
+{
+	unsigned char *b = buf;
+	struct sd_stamp s;
+
+	sd_stamp_write(&s, region, index, gen);
+	memcpy(b, &s, len < sizeof(s) ? len : sizeof(s));
+	for (size_t off = sizeof(s); off < len; off++)
+		b[off] = sd_stamp_body(region, index, gen, off);
+}
+
+/*
+ * Compares @len bytes read from the start of a page with what it must
+ * hold: the image of (region, index, gen) over [0, @valid), zeroes over
+ * [@valid, @len). Returns the offset of the first wrong byte, or @len.
+ */
+static inline size_t sd_stamp_diff(const void *page, size_t len, size_t valid,
+				   uint64_t region, uint64_t index, uint64_t gen)
+{
+	const unsigned char *b = page;
+	unsigned char want[sizeof(struct sd_stamp)];
+	size_t head = sizeof(want) < len ? sizeof(want) : len;
+
+	sd_stamp_fill(want, sizeof(want), region, index, gen);
+	for (size_t off = 0; off < len; off++) {
+		unsigned char w;
+
+		if (off >= valid)
+			w = 0;
+		else if (off < head)
+			w = want[off];
+		else
+			w = sd_stamp_body(region, index, gen, off);
+		if (b[off] != w)
+			return off;
+	}
+	return len;
+}
+
+/*
+ * Says in @out what a page that failed sd_stamp_diff() holds instead:
+ * zeroes where a stamp was due (lost), this page's stamp of another
+ * generation (a lost or stale write), another page's stamp, or garbage.
+ */
+static inline void sd_stamp_explain(char *out, size_t outlen, const void *page,
+				    size_t len, size_t valid, uint64_t region,
+				    uint64_t index, uint64_t gen, size_t bad)
+{
+	const unsigned char *b = page;
+	const struct sd_stamp *s = page;
+	enum sd_stamp_state st = SD_STAMP_TORN;
+	uint64_t found = 0;
+
+	if (len >= sizeof(*s))
+		st = sd_stamp_read(page, region, index, &found);
+	if (bad < valid && all_zero(page, valid < len ? valid : len))
+		snprintf(out, outlen,
+			 "zeroes where generation %llu's %zu stamped bytes are due: page lost",
+			 (unsigned long long)gen, valid);
+	else if (st == SD_STAMP_OK && found != gen)
+		snprintf(out, outlen,
+			 "stamp of generation %llu, %llu expected: a write lost or stale (byte %zu is %#x)",
+			 (unsigned long long)found, (unsigned long long)gen,
+			 bad, b[bad]);
+	else if (st == SD_STAMP_MISPLACED)
+		snprintf(out, outlen,
+			 "stamp of region %#llx page %llu, not of page %llu",
+			 (unsigned long long)s->region,
+			 (unsigned long long)s->index,
+			 (unsigned long long)index);
+	else
+		snprintf(out, outlen,
+			 "byte %zu is %#x, expected %s (generation %llu, %zu bytes stamped; stamp %s)",
+			 bad, b[bad], bad < valid ? "the stamp's" : "zero",
+			 (unsigned long long)gen, valid, sd_stamp_name(st));
+}
+
 #endif /* SHMDEV_COMMON_H */
