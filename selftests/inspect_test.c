@@ -608,36 +608,11 @@ static const char *find_event(const char *text, const char *event,
 	return NULL;
 }
 
-/*
- * Waits up to 10 s until process @pid sleeps (state S) in
- * ioctl(@fd, SHMDEV_IOC_WAIT); false when the time runs out or @pid is
- * gone.
- */
+/* True once process @pid sleeps in ioctl(@fd, SHMDEV_IOC_WAIT). */
 static bool await_wait(pid_t pid, int fd)
 {
-	double end = sd_now() + 10;
-	unsigned long a0, a1;
-	const char *s, *paren;
-	char path[64];
-	long nr;
-
-	while (sd_now() < end) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		s = read_text(path);
-		paren = s ? strrchr(s, ')') : NULL;
-		if (!paren || !paren[1] || paren[2] == 'Z')
-			return false;
-		if (paren[2] == 'S') {
-			snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-			s = read_text(path);
-			if (s && sscanf(s, "%ld %lx %lx", &nr, &a0, &a1) == 3 &&
-			    nr == SYS_ioctl && a0 == (unsigned long)fd &&
-			    a1 == (unsigned long)SHMDEV_IOC_WAIT)
-				return true;
-		}
-		usleep(1000);
-	}
-	return false;
+	return await_in_syscall(pid, pid, SYS_ioctl, -1, (unsigned long)fd,
+				(unsigned long)SHMDEV_IOC_WAIT);
 }
 
 /*

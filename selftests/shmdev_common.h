@@ -2,8 +2,10 @@
 /*
  * Helpers shared by the selftests, the userspace tests, the fuzzer and the
  * benchmarks: a clock, a seeded random number generator, readers and
- * writers of /proc and /sys files, children whose exit status is checked,
- * and page stamps that tell a region page's identity from its contents.
+ * writers of /proc and /sys files, children whose exit status is checked
+ * (and reaped within a deadline), waiting until a task sleeps in a given
+ * system call, and page stamps that tell a region page's identity from its
+ * contents.
  *
  * Nothing here depends on kselftest_harness.h, so that programs outside
  * the harness (shmdev-fuzz, the benchmarks) include it too.
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -206,6 +209,127 @@ static inline bool child_killed_by(pid_t pid, int sig)
 		fprintf(stderr, "# child %d exited, not killed by signal %d\n",
 			(int)pid, sig);
 	return false;
+}
+
+/* Any value of a system call argument, for await_in_syscall(). */
+#define ANY_ARG	(~0UL)
+
+/*
+ * Where task @tid of process @pid is: its state letter (from .../stat),
+ * the system call it is in and that call's first two arguments (from
+ * .../syscall; nr is -1 when it runs in user space). False when the task
+ * is gone.
+ */
+static inline bool task_where(pid_t pid, pid_t tid, char *state, long *nr,
+			      unsigned long args[2])
+{
+	char path[64], buf[512], *p;
+	bool ok = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2]) {
+			*state = p[2];
+			ok = true;
+		}
+	}
+	fclose(f);
+	if (!ok)
+		return false;
+
+	*nr = -1;
+	args[0] = args[1] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f) ||
+	    sscanf(buf, "%ld %lx %lx", nr, &args[0], &args[1]) < 1)
+		*nr = -1;
+	fclose(f);
+	return true;
+}
+
+/*
+ * Waits up to 10 s until task @tid of @pid sleeps (state S) in system
+ * call @nr or @nr2 (-1: no second one) with first arguments @a0 and @a1
+ * (ANY_ARG: any). False, with the reason on stderr, when the time runs out
+ * or the task exits first: a call that returned at once never slept.
+ */
+static inline bool await_in_syscall(pid_t pid, pid_t tid, long nr, long nr2,
+				    unsigned long a0, unsigned long a1)
+{
+	double end = sd_now() + 10;
+	unsigned long args[2];
+	char state = '?';
+	long cur = -1;
+
+	while (sd_now() < end) {
+		if (!task_where(pid, tid, &state, &cur, args) || state == 'Z' ||
+		    state == 'X') {
+			fprintf(stderr, "# task %d exited before it slept in syscall %ld\n",
+				(int)tid, nr);
+			return false;
+		}
+		if (state == 'S' && (cur == nr || (nr2 >= 0 && cur == nr2)) &&
+		    (a0 == ANY_ARG || args[0] == a0) &&
+		    (a1 == ANY_ARG || args[1] == a1))
+			return true;
+		usleep(1000);
+	}
+	fprintf(stderr, "# task %d not asleep in syscall %ld after 10 s (state %c, syscall %ld)\n",
+		(int)tid, nr, state, cur);
+	return false;
+}
+
+/* Kills and reaps the children a failed test leaves behind. */
+static inline void kill_all(const pid_t *pids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+}
+
+/*
+ * Reaps the @n children in @pids within @secs seconds; returns how many
+ * exited with 0. Those still running then are reported, killed and count
+ * as failed: a child that never wakes fails the test instead of hanging it.
+ */
+static inline int reap_within(pid_t *pids, int n, int secs)
+{
+	double end = sd_now() + secs;
+	int ok = 0, left = n;
+
+	while (left && sd_now() < end) {
+		int status;
+		pid_t r = waitpid(-1, &status, WNOHANG);
+
+		if (r < 0)
+			break;
+		if (r == 0) {
+			usleep(1000);
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			if (pids[i] == r) {
+				ok += sd_status_ok(r, status);
+				pids[i] = 0;
+				left--;
+			}
+	}
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			fprintf(stderr, "# child %d still running after %d s\n",
+				(int)pids[i], secs);
+	kill_all(pids, n);
+	return ok;
 }
 
 /* Each byte of the region's pages gets a value that depends on its offset. */

@@ -15,45 +15,11 @@
 
 #include "kselftest_harness.h"
 
-/*
- * Waits up to 10 s until process @pid sleeps (state S) in
- * ioctl(@fd, SHMDEV_IOC_WAIT); false when the time runs out or @pid is
- * gone.
- */
+/* True once process @pid sleeps in ioctl(@fd, SHMDEV_IOC_WAIT). */
 static bool await_wait(pid_t pid, int fd)
 {
-	double end = sd_now() + 10;
-	char path[64], buf[512], *p;
-	unsigned long a0, a1;
-	long nr;
-	FILE *f;
-
-	while (sd_now() < end) {
-		bool asleep = false, in_wait = false;
-
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		f = fopen(path, "re");
-		if (!f)
-			return false;
-		if (fgets(buf, sizeof(buf), f)) {
-			p = strrchr(buf, ')');
-			asleep = p && p[1] == ' ' && p[2] == 'S';
-		}
-		fclose(f);
-		snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-		f = fopen(path, "re");
-		if (!f)
-			return false;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1) == 3)
-			in_wait = nr == SYS_ioctl && a0 == (unsigned long)fd &&
-				  a1 == (unsigned long)SHMDEV_IOC_WAIT;
-		fclose(f);
-		if (asleep && in_wait)
-			return true;
-		usleep(1000);
-	}
-	return false;
+	return await_in_syscall(pid, pid, SYS_ioctl, -1, (unsigned long)fd,
+				(unsigned long)SHMDEV_IOC_WAIT);
 }
 
 FIXTURE(lib) {
