@@ -29,7 +29,7 @@ run_all=$(vm_suite "$stress" "$fuzz" "$SHMDEV_DEBUG_PROGRAM_TIMEOUT")
 tap="$SHMDEV_BUILD/check-debug.tap"
 passed=0 failed=0 skipped=0
 "$here/vm-run" --kernel debug --mem 2G \
-	--timeout $((SHMDEV_DEBUG_SUITE_TIMEOUT + stress + fuzz)) \
+	--timeout $((SHMDEV_DEBUG_SUITE_TIMEOUT + 2 * stress + fuzz)) \
 	-- sh -c "$run_all" | tee "$tap"
 tap_count "$tap" "${PIPESTATUS[0]}" "debug kernel"
 

@@ -42,7 +42,8 @@ run_all=$(vm_suite "$stress" "$fuzz" "$SHMDEV_PROGRAM_TIMEOUT")
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"
 	tap="$SHMDEV_BUILD/check-$k.tap"
-	"$here/vm-run" --kernel "$k" --timeout $((SHMDEV_SUITE_TIMEOUT + stress + fuzz)) \
+	# stress_test runs twice, as a 64-bit and as a 32-bit program.
+	"$here/vm-run" --kernel "$k" --timeout $((SHMDEV_SUITE_TIMEOUT + 2 * stress + fuzz)) \
 		-- sh -c "$run_all" | tee "$tap"
 	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
 done

@@ -22,7 +22,8 @@
 #  c. a fault handler that hands out a fresh zeroed page instead of the
 #     region's page for one index: lost data;
 #  d. a NOTIFY that wakes nobody;
-#  e. a selftest program that exits, with status 0, midway.
+#  e. a selftest program that exits, with status 0, midway;
+#  f. a test child that dies of SIGSEGV while nobody checks its status.
 #
 # Prints TAP: one line per check. A plant that no longer applies to the
 # code (its anchor text is gone) fails too, so this cannot rot silently.
@@ -64,7 +65,7 @@ tap_case()
 }
 
 mkdir -p "$work"
-echo "1..11"
+echo "1..14"
 
 tap_case "a stream with no plan" "no plan" \
 	"# suite-begin: t" "ok 1 a" "# suite-end: t 0"
@@ -76,6 +77,10 @@ tap_case "a non-zero exit after passing tests" "exited with status 1" \
 	"# suite-begin: t" "1..1" "ok 1 a" "# suite-end: t 1"
 tap_case "a program that never finished" "did not finish" \
 	"# suite-begin: t" "1..1" "ok 1 a"
+tap_case "a skipped program that gives no reason" "without a reason" \
+	"# suite-begin: t" "1..0" "# suite-end: t 4"
+tap_case "a bail-out" "bailed out" \
+	"# suite-begin: t" "1..2" "ok 1 a" "Bail out! lost" "ok 2 b" "# suite-end: t 0"
 # And a clean stream with a stated skip is not a failure.
 printf '%s\n' "# suite-begin: t" "1..2" "ok 1 a" "ok 2 b # SKIP no device" \
 	"# suite-end: t 0" > "$work/case.tap"
@@ -128,7 +133,7 @@ plant()
 	out="$work/$edits"
 	(
 		unset SHMDEV_BUILD
-		"$tree/scripts/vm-run" --kernel "$kernel" --timeout 420 \
+		"$tree/scripts/vm-run" --kernel "$kernel" --timeout "$SHMDEV_PLANT_TIMEOUT" \
 			-- sh -c "$suite" > "$out.tap" 2> "$out.err"
 		echo $? > "$out.status"
 	)
@@ -187,6 +192,20 @@ plant_fresh_page()
 	if (IS_ERR(folio)) {'
 }
 
+plant_orphan_crash()
+{
+	# A child that dies of SIGSEGV while its test passes and nobody
+	# looks at its status: only the VM's crash record can tell.
+	edit selftests/shmdev_test.c \
+		'TEST(unknown_ioctl)
+{
+' 'TEST(unknown_ioctl)
+{
+	if (fork() == 0)
+		raise(SIGSEGV);
+'
+}
+
 plant_deaf_notify()
 {
 	edit module/notify.c \
@@ -227,6 +246,7 @@ plant "BUG() in an ioctl" 6.1 'kernel BUG at|invalid opcode' shmdev_test plant_b
 plant "a silent taint" 6.12 'is tainted' shmdev_test plant_taint
 plant "a fresh zeroed page for one index" 6.12 'page 3 via .*(page lost|expected)' "stress_test race_test" plant_fresh_page
 plant "a NOTIFY that wakes nobody" 6.12 'not ok' notify_test plant_deaf_notify
+plant "a crashed child nobody waits for" 6.12 'a process crashed' shmdev_test plant_orphan_crash
 plant "a program that exits midway" 6.12 'planned tests ran' shmdev_test plant_dies_midway
 
 exit $bad

@@ -67,6 +67,7 @@ static bool loaded(void)
 
 FIXTURE(mod) {
 	long psz;
+	__u64 max0;	/* max_size before the test */
 };
 
 FIXTURE_SETUP(mod)
@@ -76,12 +77,24 @@ FIXTURE_SETUP(mod)
 		SKIP(return, "no module object at %s (set SHMDEV_KO)", ko_path());
 	if (!loaded())
 		ASSERT_EQ(0, load(""));
+	self->max0 = shmdev_max_size();
 }
 
+/*
+ * The module as the test found it, also after a test that failed while
+ * it had the module loaded with other parameters.
+ */
 FIXTURE_TEARDOWN(mod)
 {
-	if (!loaded())
-		load("");
+	char params[64];
+
+	if (loaded() && shmdev_max_size() == self->max0)
+		return;
+	if (loaded())
+		unload();
+	snprintf(params, sizeof(params), "max_size=%llu",
+		 (unsigned long long)self->max0);
+	load(self->max0 ? params : "");
 }
 
 TEST_F(mod, unload_refused_while_open)

@@ -75,7 +75,7 @@ static inline uint64_t sd_rng_below(struct sd_rng *r, uint64_t n)
 /* A seed for a run that was given none: time and pid. */
 static inline uint64_t sd_fresh_seed(void)
 {
-	return (sd_now_ns() ^ ((uint64_t)getpid() << 32)) & 0x7fffffffULL;
+	return (sd_now_ns() ^ ((uint64_t)getpid() * 0x9e3779b9ULL)) & 0x7fffffffULL;
 }
 
 /* Writes @s to the file at @path (sysfs, procfs, cgroupfs): 0 or -errno. */
@@ -182,15 +182,15 @@ static inline bool child_ok(pid_t pid)
 }
 
 /*
- * Reaps the @n children in @pids (entries <= 0 are skipped); returns how
- * many did not exit with 0.
+ * Reaps the @n children in @pids (entries 0 are skipped; a -1, a fork
+ * that failed, counts as bad); returns how many did not exit with 0.
  */
 static inline int sd_wait_all(const pid_t *pids, int n)
 {
 	int bad = 0;
 
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0 && !child_ok(pids[i]))
+		if (pids[i] < 0 || (pids[i] > 0 && !child_ok(pids[i])))
 			bad++;
 	return bad;
 }
@@ -199,8 +199,12 @@ static inline int sd_wait_all(const pid_t *pids, int n)
 static inline bool child_killed_by(pid_t pid, int sig)
 {
 	int status;
+	pid_t r;
 
-	if (waitpid(pid, &status, 0) != pid)
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != pid)
 		return false;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == sig)
 		return true;
@@ -305,25 +309,31 @@ static inline void kill_all(const pid_t *pids, int n)
 static inline int reap_within(pid_t *pids, int n, int secs)
 {
 	double end = sd_now() + secs;
-	int ok = 0, left = n;
+	int ok = 0, left;
 
-	while (left && sd_now() < end) {
-		int status;
-		pid_t r = waitpid(-1, &status, WNOHANG);
+	do {
+		left = 0;
+		for (int i = 0; i < n; i++) {
+			int status;
+			pid_t r;
 
-		if (r < 0)
-			break;
-		if (r == 0) {
-			usleep(1000);
-			continue;
-		}
-		for (int i = 0; i < n; i++)
-			if (pids[i] == r) {
+			if (pids[i] <= 0)
+				continue;
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r == pids[i]) {
 				ok += sd_status_ok(r, status);
 				pids[i] = 0;
-				left--;
+			} else if (r < 0 && errno != EINTR) {
+				fprintf(stderr, "# waitpid(%d): %s\n", (int)pids[i],
+					strerror(errno));
+				pids[i] = 0;
+			} else {
+				left++;
 			}
-	}
+		}
+		if (left)
+			usleep(1000);
+	} while (left && sd_now() < end);
 	for (int i = 0; i < n; i++)
 		if (pids[i] > 0)
 			fprintf(stderr, "# child %d still running after %d s\n",
