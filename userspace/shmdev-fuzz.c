@@ -468,7 +468,7 @@ static void fuzz_ioctl(void)
 		if (k == P_BUF) {
 			switch (R(4)) {
 			case 0: w.seq = m.seq; break;
-			case 1: w.seq = R(UINT64_MAX); break;
+			case 1: w.seq = m.seq0 + R(UINT64_MAX); break;	/* logged as relative */
 			default: w.seq = m.seq - 1 - R(3); break;
 			}
 			/* Never sleep for long: no one else notifies. */
@@ -481,7 +481,9 @@ static void fuzz_ioctl(void)
 			memcpy(m.buf, &w, sizeof(w));
 			memcpy(m.buf + 128, &w, sizeof(w));
 		}
-		if (k == P_BUF || k == P_RO)
+		if (k == P_RO)
+			snprintf(extra, sizeof(extra), " [zeroes]");
+		if (k == P_BUF)
 			snprintf(extra, sizeof(extra), " [seq %+" PRId64 " timeout %" PRId64
 				 " flags 0x%x pad 0x%x]", (int64_t)(w.seq - m.seq0),
 				 (int64_t)w.timeout_ns, w.flags, w.pad);
