@@ -29,6 +29,14 @@ static const char *const shmdev_stat_names[SHMDEV_NR_STATS] = {
 	[SHMDEV_STAT_RESIZES]		= "resizes",
 	[SHMDEV_STAT_NOTIFIES]		= "notifies",
 	[SHMDEV_STAT_WAITS]		= "waits",
+	[SHMDEV_STAT_OPENS]		= "opens",
+	[SHMDEV_STAT_RELEASES]		= "releases",
+	[SHMDEV_STAT_IOCTLS]		= "ioctls",
+	[SHMDEV_STAT_MMAPS]		= "mmaps",
+	[SHMDEV_STAT_READS]		= "reads",
+	[SHMDEV_STAT_WRITES]		= "writes",
+	[SHMDEV_STAT_SEEKS]		= "seeks",
+	[SHMDEV_STAT_POLLS]		= "polls",
 };
 
 static struct dentry *shmdev_debugfs_dir;

@@ -70,6 +70,7 @@ static int shmdev_open(struct inode *inode, struct file *file)
 	struct shmdev_region *region = shmdev_default_region;
 	struct shmdev_file *sf;
 
+	shmdev_count(SHMDEV_STAT_OPENS);
 	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
 	if (!sf)
 		return -ENOMEM;
@@ -89,6 +90,7 @@ static int shmdev_release(struct inode *inode, struct file *file)
 {
 	struct shmdev_file *sf = file->private_data;
 
+	shmdev_count(SHMDEV_STAT_RELEASES);
 	atomic_dec(&sf->region->nr_files);
 	shmdev_region_put(sf->region);
 	kfree(sf);
@@ -99,6 +101,7 @@ static int shmdev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct shmdev_file *sf = file->private_data;
 
+	shmdev_count(SHMDEV_STAT_MMAPS);
 	return shmdev_region_mmap(sf->region, vma);
 }
 
@@ -106,6 +109,7 @@ static ssize_t shmdev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct shmdev_file *sf = iocb->ki_filp->private_data;
 
+	shmdev_count(SHMDEV_STAT_READS);
 	return shmdev_region_read(sf->region, iocb, to);
 }
 
@@ -113,6 +117,7 @@ static ssize_t shmdev_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct shmdev_file *sf = iocb->ki_filp->private_data;
 
+	shmdev_count(SHMDEV_STAT_WRITES);
 	return shmdev_region_write(sf->region, iocb, from);
 }
 
@@ -122,6 +127,7 @@ static loff_t shmdev_llseek(struct file *file, loff_t offset, int whence)
 	struct shmdev_file *sf = file->private_data;
 	struct shmdev_region *region = sf->region;
 
+	shmdev_count(SHMDEV_STAT_SEEKS);
 	return generic_file_llseek_size(file, offset, whence, region->max_size,
 					shmdev_region_size(region));
 }
@@ -130,6 +136,7 @@ static __poll_t shmdev_poll(struct file *file, poll_table *wait)
 {
 	struct shmdev_file *sf = file->private_data;
 
+	shmdev_count(SHMDEV_STAT_POLLS);
 	return shmdev_region_poll(sf->region, file, &sf->acked_seq, wait);
 }
 
@@ -251,6 +258,7 @@ static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct shmdev_file *sf = file->private_data;
 	void __user *argp = (void __user *)arg;
 
+	shmdev_count(SHMDEV_STAT_IOCTLS);
 	switch (cmd) {
 	case SHMDEV_IOC_SET_SIZE:
 		return shmdev_ioc_set_size(file, sf->region, argp);

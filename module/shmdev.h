@@ -87,6 +87,15 @@ enum shmdev_stat {
 	SHMDEV_STAT_RESIZES,		/* successful SET_SIZE calls */
 	SHMDEV_STAT_NOTIFIES,		/* NOTIFY calls */
 	SHMDEV_STAT_WAITS,		/* WAIT calls */
+	/* Calls of the file operations, whatever their outcome. */
+	SHMDEV_STAT_OPENS,		/* ->open */
+	SHMDEV_STAT_RELEASES,		/* ->release: last close of a file */
+	SHMDEV_STAT_IOCTLS,		/* ->unlocked_ioctl, known or not */
+	SHMDEV_STAT_MMAPS,		/* ->mmap */
+	SHMDEV_STAT_READS,		/* ->read_iter */
+	SHMDEV_STAT_WRITES,		/* ->write_iter */
+	SHMDEV_STAT_SEEKS,		/* ->llseek */
+	SHMDEV_STAT_POLLS,		/* ->poll */
 	SHMDEV_NR_STATS
 };
 

@@ -1,29 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmdev-fuzz - a fuzzer that knows shmdev's ioctls and mapping rules
+ * shmdev-fuzz - a fuzzer of /dev/shmdev that knows the one right answer
  *
- * Threads share a few files of /dev/shmdev and throw at them, at random:
- * known and unknown ioctl numbers with argument bytes that are random,
- * half valid or NULL, unmapped, read-only or kernel pointers; mmap with
- * random offsets, lengths, protections and flags, then touches, mremap,
- * mprotect and madvise on the mappings; read/write/pread/pwrite/lseek at
- * random positions with good and bad buffers; resizes; notify and wait
- * with random timeouts; close, reopen, dup and fork.
+ * One driver process makes every call that is checked. It keeps a model
+ * of the region: its size, max_size (from the module parameter), the
+ * notification sequence, the bytes of its first SHADOW_PAGES pages, which
+ * of those pages are surely resident, and, for each of its files and
+ * mappings, the open mode, file position, acknowledged sequence, offset,
+ * length and protection. From the model and the arguments it computes the
+ * one outcome each call must have (a return value and the data it returns,
+ * or one errno, or for a touch of a mapped page: no signal, SIGBUS or
+ * SIGSEGV) and stops at the first difference, printing the call, what was
+ * expected, what happened and the seed.
  *
- * Seeded and bounded: it prints its seed, and --seed replays the same
- * sequence of choices in each thread (the interleaving of threads is the
- * scheduler's). Every call must fail, if it fails, with one of the errors
- * the API documents; anything else is reported and fails the run. The
- * kernel's own reports are judged by the VM runner.
+ * The driver is the only process that resizes, notifies or writes. Beside
+ * it, --chaos workers (forked processes) share one more file, opened
+ * read-only, and map, touch, read, poll, query and wait on it, racing with
+ * the driver's resizes. Their calls change nothing the model depends on,
+ * so they make no outcome of the driver's calls uncertain. Their own
+ * outcomes depend on the interleaving, so they are checked only loosely:
+ * a failing call must fail with an errno the API documents, and SIGBUS
+ * and SIGSEGV in their mappings are caught.
+ *
+ * Replay: the driver's calls and their expected outcomes depend only on
+ * the seed and the model, never on time or addresses, so --seed S --calls
+ * N makes the same N calls each time; --trace FILE logs each one.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdatomic.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,33 +42,114 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/shmdev.h>
 
-#define NFILES	4
-#define NMAPS	8
+#include "shmdev_common.h"
 
-static long psz;
-static double deadline;
-static _Atomic unsigned long calls, faults, unexpected;
-static int files[NFILES];
-static char *ro_page;		/* read-only, between two PROT_NONE pages */
-static char *hole;		/* HOLE_SIZE bytes of PROT_NONE */
-
+#define NFILES		3	/* the driver's files */
+#define NMAPS		8	/* the driver's mappings */
+#define SHADOW_PAGES	96	/* pages whose bytes the model knows */
+#define BUF_SIZE	8192
 #define HOLE_SIZE	(1UL << 30)
+#define NPAGEINFO	16
+#define MAX_CHAOS	16
+/*
+ * Checked calls per second below which a --seconds run fails: about a
+ * third of what the debug kernel (KASAN, lockdep) clears under QEMU's
+ * software emulation on a loaded machine.
+ */
+#define DEFAULT_MIN_RATE	80
 
-struct thread {
-	unsigned long rnd;
-	struct { char *p; size_t len; } map[NMAPS];
-	char buf[8192];
-	struct shmdev_page_info pages[16];
+#define SHADOW_BYTES	((uint64_t)SHADOW_PAGES * psz)
+
+/* Pointer arguments, good and bad. */
+enum ptr_kind { P_BUF, P_NULL, P_HOLE, P_KERNEL, P_RO, P_STRADDLE };
+
+static const char *const ptr_names[] = {
+	[P_BUF] = "buf", [P_NULL] = "NULL", [P_HOLE] = "unmapped",
+	[P_KERNEL] = "kernel", [P_RO] = "read-only", [P_STRADDLE] = "straddling",
 };
 
-static __thread sigjmp_buf probe_env;
-static __thread volatile int probing;
+struct mfile {
+	int fd;
+	int mode;		/* O_RDONLY, O_WRONLY or O_RDWR */
+	uint64_t pos;
+	uint64_t acked;		/* sequence the file acknowledged */
+	unsigned int gen;	/* which file: a new one at each open */
+};
+
+struct mmap_model {
+	char *p;		/* NULL: the slot is free */
+	uint64_t pages;
+	uint64_t pgoff;
+	int prot;
+	bool maywrite;		/* the file was open for writing */
+	unsigned int gen;	/* the file it maps, which it keeps open */
+};
+
+/* An outcome: a return value, an errno (ret -1), or a signal. */
+struct outcome {
+	long long ret;
+	int err;
+	int sig;
+};
+
+static long psz;
+static char *ro_page;		/* read-only zeroes, between PROT_NONE pages */
+static char *hole;		/* HOLE_SIZE bytes of PROT_NONE */
+static volatile int probing;
+static sigjmp_buf probe_env;
+
+static struct {
+	struct sd_rng rng;
+	uint64_t seed;
+	uint64_t size, max_size, seq, seq0;
+	int nfiles_other;	/* files of the region not the driver's */
+	struct mfile file[NFILES];
+	struct mmap_model map[NMAPS];
+	unsigned char *shadow;
+	bool resident[SHADOW_PAGES];
+	bool root;
+	unsigned long calls;
+	unsigned int gens;
+	FILE *trace;
+	char desc[320];
+	unsigned char buf[BUF_SIZE] __attribute__((aligned(64)));
+	struct shmdev_page_info pages[NPAGEINFO];
+	pid_t chaos[MAX_CHAOS];
+	int nchaos;
+	volatile int *stop;
+} m;
+
+static uint64_t R(uint64_t n)
+{
+	return sd_rng_below(&m.rng, n);
+}
+
+static uint64_t pages_of(uint64_t bytes)
+{
+	return (bytes + psz - 1) / psz;
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == O_RDONLY ? "r" : mode == O_WRONLY ? "w" : "rw";
+}
+
+static bool can_read(int mode)
+{
+	return mode != O_WRONLY;
+}
+
+static bool can_write(int mode)
+{
+	return mode != O_RDONLY;
+}
 
 static void on_fault(int sig)
 {
@@ -67,276 +159,1124 @@ static void on_fault(int sig)
 	raise(sig);
 }
 
-static unsigned long rnd(struct thread *t)
+static void stop_chaos(void)
 {
-	t->rnd ^= t->rnd << 13;
-	t->rnd ^= t->rnd >> 7;
-	t->rnd ^= t->rnd << 17;
-	return t->rnd;
+	if (m.stop)
+		*m.stop = 1;
 }
 
-static double now(void)
+static void describe(const char *fmt, ...)
 {
-	struct timespec ts;
+	va_list ap;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	va_start(ap, fmt);
+	vsnprintf(m.desc, sizeof(m.desc), fmt, ap);
+	va_end(ap);
 }
 
-/* An error the API may return for fuzzed input; anything else is a bug. */
-static void expect_errno(const char *what, long ret, const int *ok)
+static void outcome_str(const struct outcome *o, char *s, size_t n)
 {
-	calls++;
-	if (ret >= 0)
-		return;
-	for (; *ok; ok++)
-		if (errno == *ok)
-			return;
-	unexpected++;
-	fprintf(stderr, "shmdev-fuzz: %s: unexpected %s\n", what, strerror(errno));
+	if (o->sig)
+		snprintf(s, n, "%s", o->sig == -1 ? "no signal" : strsignal(o->sig));
+	else if (o->err)
+		snprintf(s, n, "-1 %s", strerrorname_np(o->err) ?: "?");
+	else
+		snprintf(s, n, "%lld", o->ret);
 }
 
-static const int ioctl_errs[] = { EINVAL, EFAULT, ENOTTY, EFBIG, EBADF,
-				  ETIMEDOUT, EINTR, ENOMEM, 0 };
-static const int mmap_errs[] = { EINVAL, EACCES, ENOMEM, EOVERFLOW, EPERM,
-				 EEXIST, ENODEV, EBADF, 0 };
-static const int vm_errs[] = { EINVAL, EFAULT, ENOMEM, EACCES, EAGAIN,
-			       EPERM, EOPNOTSUPP, EBUSY, ENODEV, 0 };
-/* ENXIO: SEEK_DATA/SEEK_HOLE at or beyond the size, as for a file. */
-static const int io_errs[] = { EFAULT, ENOSPC, EINVAL, EBADF, EINTR, ENXIO, 0 };
+static void __attribute__((noreturn)) fail_run(void)
+{
+	stop_chaos();
+	fprintf(stderr, "shmdev-fuzz: FAIL (seed %" PRIu64 "; --seed %" PRIu64
+		" --calls %lu replays up to this call)\n", m.seed, m.seed, m.calls);
+	if (m.trace)
+		fflush(m.trace);
+	exit(1);
+}
+
+/* A difference in what a successful call returned. */
+static void __attribute__((noreturn, format(printf, 1, 2))) data_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "shmdev-fuzz: call %lu: %s: ", m.calls, m.desc);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fail_run();
+}
 
 /*
- * A pointer for an ioctl or I/O argument, good or bad. Bad ones point only
- * where nothing of ours lives, so that the kernel writing through them
- * cannot corrupt the fuzzer itself.
+ * Counts the call described by m.desc, logs it with its expected outcome,
+ * and fails the run when what happened differs.
  */
-static void *arg_ptr(struct thread *t, size_t need)
+static void check(const struct outcome *want, const struct outcome *got)
 {
-	size_t half = need / 2 < (size_t)psz ? need / 2 : (size_t)psz;
+	char w[64], g[64];
 
-	switch (rnd(t) % 8) {
-	case 0:
-		return NULL;
-	case 1:
-		return hole + (rnd(t) % HOLE_SIZE);		/* unmapped */
-	case 2:
-		return (void *)-4096L;				/* kernel */
-	case 3:
-		return ro_page;					/* read-only */
-	case 4:
-		return ro_page + psz - half;			/* straddles */
-	default:
-		for (size_t i = 0; i < sizeof(t->buf); i += 8)
-			*(unsigned long *)(t->buf + i) = rnd(t) % 4 ? 0 : rnd(t);
-		return t->buf;
+	m.calls++;
+	outcome_str(want, w, sizeof(w));
+	if (m.trace)
+		fprintf(m.trace, "%lu %s = %s\n", m.calls, m.desc, w);
+	if (want->sig == got->sig && want->err == got->err &&
+	    (want->err || want->sig || want->ret == got->ret))
+		return;
+	outcome_str(got, g, sizeof(g));
+	fprintf(stderr, "shmdev-fuzz: call %lu: %s: expected %s, got %s\n",
+		m.calls, m.desc, w, g);
+	fail_run();
+}
+
+static struct outcome ok(long long ret)
+{
+	return (struct outcome){ .ret = ret };
+}
+
+static struct outcome error(int err)
+{
+	return (struct outcome){ .ret = -1, .err = err };
+}
+
+static void check_ret(struct outcome want, long long ret)
+{
+	struct outcome got = { .ret = ret, .err = ret < 0 ? errno : 0 };
+
+	if (ret < 0)
+		got.ret = -1;
+	check(&want, &got);
+}
+
+/* ---- Pointers ---- */
+
+static enum ptr_kind pick_ptr(void)
+{
+	switch (R(10)) {
+	case 0: return P_NULL;
+	case 1: return P_HOLE;
+	case 2: return P_KERNEL;
+	case 3: return P_RO;
+	case 4: return P_STRADDLE;
+	default: return P_BUF;
 	}
 }
 
-static void fuzz_ioctl(struct thread *t, int fd)
+/* Readable bytes at a straddling pointer for an argument of @need bytes. */
+static size_t straddle_half(size_t need)
 {
-	static const unsigned int known[] = {
-		SHMDEV_IOC_SET_SIZE, SHMDEV_IOC_GET_SIZE, SHMDEV_IOC_NOTIFY,
-		SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO, SHMDEV_IOC_PAGE_INFO,
-	};
-	unsigned int cmd;
-	void *arg;
+	return need / 2 < (size_t)psz ? need / 2 : (size_t)psz;
+}
 
-	switch (rnd(t) % 4) {
+static void *ptr_of(enum ptr_kind k, size_t need)
+{
+	switch (k) {
+	case P_BUF: return m.buf;
+	case P_NULL: return NULL;
+	case P_HOLE: return hole + R(HOLE_SIZE - BUF_SIZE);
+	case P_KERNEL: return (void *)-4096L;
+	case P_RO: return ro_page;
+	case P_STRADDLE: return ro_page + psz - straddle_half(need);
+	}
+	return NULL;
+}
+
+/* Bytes readable from the pointer on, for an argument of @need bytes. */
+static size_t readable(enum ptr_kind k, size_t need)
+{
+	switch (k) {
+	case P_BUF: return BUF_SIZE;
+	case P_RO: return psz;
+	case P_STRADDLE: return straddle_half(need);
+	default: return 0;
+	}
+}
+
+static size_t writable(enum ptr_kind k)
+{
+	return k == P_BUF ? BUF_SIZE : 0;
+}
+
+/* ---- The model's data ---- */
+
+/* Shrinking zeroes the tail of the last page and frees the pages beyond. */
+static void model_resize(uint64_t size)
+{
+	if (size < m.size && size < SHADOW_BYTES)
+		memset(m.shadow + size, 0, SHADOW_BYTES - size);
+	for (uint64_t i = pages_of(size); i < SHADOW_PAGES; i++)
+		m.resident[i] = false;
+	m.size = size;
+}
+
+static void model_write(uint64_t off, const unsigned char *src, size_t len)
+{
+	for (size_t i = 0; i < len && off + i < SHADOW_BYTES; i++)
+		m.shadow[off + i] = src ? src[i] : 0;
+	for (uint64_t p = off / psz; len && p <= (off + len - 1) / psz && p < SHADOW_PAGES; p++)
+		m.resident[p] = true;
+}
+
+static void model_check_read(uint64_t off, const unsigned char *got, size_t len)
+{
+	for (size_t i = 0; i < len && off + i < SHADOW_BYTES; i++)
+		if (got[i] != m.shadow[off + i])
+			data_fail("byte at offset %" PRIu64 ": expected 0x%02x, got 0x%02x",
+				  off + i, m.shadow[off + i], got[i]);
+}
+
+/* ---- ioctls ---- */
+
+static const unsigned int known_cmds[] = {
+	SHMDEV_IOC_SET_SIZE, SHMDEV_IOC_GET_SIZE, SHMDEV_IOC_NOTIFY,
+	SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO, SHMDEV_IOC_PAGE_INFO,
+};
+
+/*
+ * A random command for the driver, not one the VFS answers itself
+ * (FIOCLEX, FIONBIO, FIFREEZE, FICLONE, FS_IOC_*...): their type codes
+ * are avoided.
+ */
+static unsigned int random_cmd(void)
+{
+	for (;;) {
+		unsigned int cmd = (unsigned int)R(1ULL << 32);
+
+		switch (_IOC_TYPE(cmd)) {
+		case 0x00: case 'T': case 'X': case 'f': case 0x94: case 0x15:
+			continue;
+		}
+		return cmd;
+	}
+}
+
+static const char *cmd_name(unsigned int cmd)
+{
+	static char s[32];
+
+	switch (cmd) {
+	case SHMDEV_IOC_SET_SIZE: return "SET_SIZE";
+	case SHMDEV_IOC_GET_SIZE: return "GET_SIZE";
+	case SHMDEV_IOC_NOTIFY: return "NOTIFY";
+	case SHMDEV_IOC_WAIT: return "WAIT";
+	case SHMDEV_IOC_GET_INFO: return "GET_INFO";
+	case SHMDEV_IOC_PAGE_INFO: return "PAGE_INFO";
+	}
+	snprintf(s, sizeof(s), "0x%08x", cmd);
+	return s;
+}
+
+static uint64_t random_size(void)
+{
+	switch (R(8)) {
+	case 0: return m.max_size;
+	case 1: return m.max_size + 1 + R(psz);
+	case 2: return R(UINT64_MAX);
+	case 3: return R(m.max_size);
+	case 4: return R(SHADOW_PAGES + 1) * psz;
+	default: return R(SHADOW_BYTES + psz);
+	}
+}
+
+static void check_page_entries(uint64_t index, uint32_t n)
+{
+	for (uint32_t i = 0; i < NPAGEINFO; i++) {
+		const struct shmdev_page_info *e = &m.pages[i];
+		uint64_t page = index + i;
+		bool known = page < SHADOW_PAGES && m.resident[page];
+		/*
+		 * A page being added by a chaos worker's fault is in the page
+		 * cache a moment before it is marked dirty.
+		 */
+		uint32_t need = SHMDEV_PAGE_RESIDENT | SHMDEV_PAGE_UPTODATE |
+				(known ? SHMDEV_PAGE_DIRTY : 0);
+
+		if (i >= n) {
+			if (e->flags != 0xa5a5a5a5)
+				data_fail("entry %u beyond the count %u was written", i, n);
+			continue;
+		}
+		if (!e->flags) {
+			if (e->pfn || e->refcount || e->mapcount || e->order)
+				data_fail("page %" PRIu64 ": not resident, yet fields set", page);
+			if (known)
+				data_fail("page %" PRIu64 " was written, yet not resident", page);
+			continue;
+		}
+		if ((e->flags & need) != need || e->order || !e->refcount ||
+		    (m.root ? !e->pfn : e->pfn))
+			data_fail("page %" PRIu64 ": flags 0x%x order %u refcount %u pfn %s",
+				  page, e->flags, e->order, e->refcount,
+				  e->pfn ? "set" : "0");
+	}
+}
+
+static int model_files(void);
+
+static void fuzz_ioctl(void)
+{
+	int fi = R(NFILES);
+	struct mfile *f = &m.file[fi];
+	unsigned int cmd;
+	enum ptr_kind k = pick_ptr(), pk = P_BUF;
+	struct outcome want = error(ENOTTY);
+	char extra[160] = "";
+	uint64_t val = 0;
+	bool acks = false;
+	void *arg;
+	long ret;
+
+	switch (R(8)) {
 	case 0:
-		cmd = rnd(t);
+		cmd = random_cmd();
 		break;
 	case 1:	/* Our type, another number, size or direction. */
-		cmd = _IOC(rnd(t) % 4, SHMDEV_IOC_MAGIC, rnd(t) % 16, rnd(t) % 256);
+		cmd = _IOC(R(4), SHMDEV_IOC_MAGIC, R(16), R(256));
 		break;
 	default:
-		cmd = known[rnd(t) % (sizeof(known) / sizeof(known[0]))];
+		cmd = known_cmds[R(6)];
 		break;
 	}
-	arg = arg_ptr(t, 128);
-	if (cmd == SHMDEV_IOC_WAIT && arg == t->buf) {
-		struct shmdev_wait *w = arg;
+	arg = ptr_of(k, 128);
+	memset(m.buf, 0xa5, 256);
+	memset(m.pages, 0xa5, sizeof(m.pages));
 
-		/* Never block for long: a notifier may not come. */
-		w->timeout_ns = rnd(t) % 3 ? (long long)(rnd(t) % 1000000) : 0;
-		if (rnd(t) % 4 == 0)
-			w->flags = rnd(t);
-	}
-	if (cmd == SHMDEV_IOC_PAGE_INFO && arg == t->buf) {
-		struct shmdev_page_query *q = arg;
-		void *pages = t->pages;
-		__u32 count = rnd(t) % 17;
+	switch (cmd) {
+	case SHMDEV_IOC_SET_SIZE:
+		if (k == P_BUF)
+			memcpy(m.buf, &(uint64_t){ random_size() }, 8);
+		val = k == P_BUF ? *(uint64_t *)m.buf : 0;
+		if (k == P_BUF || k == P_RO)
+			snprintf(extra, sizeof(extra), " [%" PRIu64 "]", val);
+		if (!can_write(f->mode))
+			want = error(EBADF);
+		else if (readable(k, 128) < 8)
+			want = error(EFAULT);
+		else if (val > m.max_size)
+			want = error(EFBIG);
+		else
+			want = ok(0);
+		break;
+	case SHMDEV_IOC_GET_SIZE:
+	case SHMDEV_IOC_NOTIFY:
+		want = writable(k) >= 8 ? ok(0) : error(EFAULT);
+		break;
+	case SHMDEV_IOC_GET_INFO:
+		want = writable(k) >= sizeof(struct shmdev_info) ? ok(0) : error(EFAULT);
+		break;
+	case SHMDEV_IOC_WAIT: {
+		struct shmdev_wait w = { 0 };
 
-		/*
-		 * The kernel writes the array: ours, or a bad pointer (not
-		 * t->buf, which arg_ptr() refills, so pick it first).
-		 */
-		if (rnd(t) % 4 == 0) {
-			do
-				pages = arg_ptr(t, 2 * sizeof(struct shmdev_page_info));
-			while (pages == t->buf);
-			count = rnd(t) % 3 ? rnd(t) % 64 : rnd(t);
+		if (k == P_BUF) {
+			switch (R(4)) {
+			case 0: w.seq = m.seq; break;
+			case 1: w.seq = m.seq0 + R(UINT64_MAX); break;	/* logged as relative */
+			default: w.seq = m.seq - 1 - R(3); break;
+			}
+			/* Never sleep for long: no one else notifies. */
+			if (w.seq == m.seq)
+				w.timeout_ns = R(3) ? 0 : (int64_t)R(200000);
+			else
+				w.timeout_ns = R(2) ? (int64_t)R(1000000) : -(int64_t)R(1000);
+			w.flags = R(8) ? 0 : (uint32_t)R(1ULL << 32);
+			w.pad = R(8) ? 0 : (uint32_t)R(1ULL << 32);
+			memcpy(m.buf, &w, sizeof(w));
+			memcpy(m.buf + 128, &w, sizeof(w));
 		}
-		q->pages = (uintptr_t)pages;
-		q->count = count;
-		q->index = rnd(t) % 4 ? rnd(t) % 80 : rnd(t);
-		q->flags = rnd(t) % 8 ? 0 : rnd(t);
+		if (k == P_RO)
+			snprintf(extra, sizeof(extra), " [zeroes]");
+		if (k == P_BUF)
+			snprintf(extra, sizeof(extra), " [seq %+" PRId64 " timeout %" PRId64
+				 " flags 0x%x pad 0x%x]", (int64_t)(w.seq - m.seq0),
+				 (int64_t)w.timeout_ns, w.flags, w.pad);
+		if (readable(k, 128) < sizeof(w))
+			want = error(EFAULT);
+		else if (w.flags || w.pad)
+			want = error(EINVAL);
+		else if (w.seq == m.seq)
+			want = error(ETIMEDOUT);
+		else if (writable(k) >= 8)
+			want = ok(0);
+		else
+			want = error(EFAULT), acks = true;
+		break;
 	}
-	if (cmd == SHMDEV_IOC_SET_SIZE && arg == t->buf)
-		*(__u64 *)arg = rnd(t) % 3 ? rnd(t) % (64 * psz) : rnd(t);
-	expect_errno("ioctl", ioctl(fd, cmd, arg), ioctl_errs);
+	case SHMDEV_IOC_PAGE_INFO: {
+		struct shmdev_page_query q = { 0 };
+		uint64_t end = pages_of(m.size), n = 0;
+
+		if (k == P_BUF) {
+			q.pages = (uintptr_t)m.pages;
+			q.count = R(NPAGEINFO + 1);
+			if (!R(4)) {
+				/* Never our buffer: the count may be large. */
+				do
+					pk = pick_ptr();
+				while (pk == P_BUF);
+				q.pages = (uintptr_t)ptr_of(pk, 2 * sizeof(struct shmdev_page_info));
+				q.count = R(3) ? R(64) : R(1ULL << 32);
+			}
+			q.index = R(4) ? R(SHADOW_PAGES + 8) : R(UINT64_MAX);
+			q.flags = R(8) ? 0 : (uint32_t)R(1ULL << 32);
+			memcpy(m.buf, &q, sizeof(q));
+		}
+		if (k == P_BUF || k == P_RO)
+			snprintf(extra, sizeof(extra), " [index %" PRIu64 " pages %s count %u flags 0x%x]",
+				 (uint64_t)q.index, k == P_BUF ? ptr_names[pk] : "NULL",
+				 q.count, q.flags);
+		if (q.index < end)
+			n = q.count < end - q.index ? q.count : end - q.index;
+		if (readable(k, 128) < sizeof(q))
+			want = error(EFAULT);
+		else if (q.flags)
+			want = error(EINVAL);
+		else if (n && (k != P_BUF || pk != P_BUF))
+			want = error(EFAULT);
+		else
+			want = writable(k) ? ok(0) : error(EFAULT);
+		val = n;
+		break;
+	}
+	}
+
+	describe("ioctl(f%d:%s, %s, %s)%s", fi, mode_name(f->mode), cmd_name(cmd),
+		 ptr_names[k], extra);
+	ret = ioctl(f->fd, cmd, arg);
+	check_ret(want, ret);
+	if (ret < 0) {
+		/* Known ioctls leave the argument untouched on failure... */
+		if (cmd == SHMDEV_IOC_WAIT && k == P_BUF &&
+		    memcmp(m.buf, m.buf + 128, sizeof(struct shmdev_wait)))
+			data_fail("a failed WAIT changed its argument");
+		/*
+		 * ...but a WAIT that found the sequence moved acknowledges it
+		 * before it fails to write it back (poll then says nothing).
+		 */
+		if (acks)
+			f->acked = m.seq;
+		return;
+	}
+
+	switch (cmd) {
+	case SHMDEV_IOC_SET_SIZE:
+		model_resize(val);
+		break;
+	case SHMDEV_IOC_GET_SIZE:
+		if (*(uint64_t *)m.buf != m.size)
+			data_fail("size %" PRIu64 ", expected %" PRIu64,
+				  *(uint64_t *)m.buf, m.size);
+		break;
+	case SHMDEV_IOC_NOTIFY:
+		m.seq++;
+		f->acked = m.seq;
+		if (*(uint64_t *)m.buf != m.seq)
+			data_fail("sequence %+" PRId64 ", expected %+" PRId64,
+				  (int64_t)(*(uint64_t *)m.buf - m.seq0),
+				  (int64_t)(m.seq - m.seq0));
+		break;
+	case SHMDEV_IOC_WAIT:
+		f->acked = m.seq;
+		if (((struct shmdev_wait *)m.buf)->seq != m.seq)
+			data_fail("sequence written back %+" PRId64 ", expected %+" PRId64,
+				  (int64_t)(((struct shmdev_wait *)m.buf)->seq - m.seq0),
+				  (int64_t)(m.seq - m.seq0));
+		break;
+	case SHMDEV_IOC_GET_INFO: {
+		const struct shmdev_info *in = (const void *)m.buf;
+		unsigned int nmaps = 0, nres = 0;
+
+		for (int i = 0; i < NMAPS; i++)
+			nmaps += !!m.map[i].p;
+		for (int i = 0; i < SHADOW_PAGES; i++)
+			nres += m.resident[i];
+		if (in->size != m.size || in->max_size != m.max_size ||
+		    in->seq != m.seq || (int)in->nr_files != model_files() ||
+		    in->nr_pages > pages_of(m.size) || in->nr_pages < nres ||
+		    in->nr_mappings < nmaps)
+			data_fail("size %llu max_size %llu seq %+lld files %u pages %llu mappings %u; "
+				  "expected %" PRIu64 " %" PRIu64 " %+" PRId64 " %d, pages in [%u, %" PRIu64
+				  "], mappings >= %u",
+				  (unsigned long long)in->size, (unsigned long long)in->max_size,
+				  (long long)(in->seq - m.seq0), in->nr_files,
+				  (unsigned long long)in->nr_pages, in->nr_mappings,
+				  m.size, m.max_size, (int64_t)(m.seq - m.seq0),
+				  model_files(), nres, pages_of(m.size), nmaps);
+		for (int i = 0; i < 10; i++)
+			if (in->reserved[i])
+				data_fail("reserved[%d] is not 0", i);
+		break;
+	}
+	case SHMDEV_IOC_PAGE_INFO: {
+		const struct shmdev_page_query *q = (const void *)m.buf;
+
+		if (q->count != val)
+			data_fail("count %u, expected %" PRIu64, q->count, val);
+		check_page_entries(q->index, val);
+		break;
+	}
+	}
 }
 
-static void touch(struct thread *t, char *p, size_t len)
+/* ---- Mappings ---- */
+
+/* What touching page @i of mapping @mm must do. */
+static int touch_expect(const struct mmap_model *mm, uint64_t i, bool write)
+{
+	if (!(mm->prot & (PROT_READ | PROT_WRITE)) || (write && !(mm->prot & PROT_WRITE)))
+		return SIGSEGV;
+	if (mm->pgoff + i >= pages_of(m.size))
+		return SIGBUS;
+	return -1;
+}
+
+static int probe(volatile unsigned char *p, bool write, unsigned char val,
+		 unsigned char *got)
 {
 	int sig;
 
 	probing = 1;
 	sig = sigsetjmp(probe_env, 1);
 	if (!sig) {
-		size_t off = rnd(t) % len;
-
-		if (rnd(t) & 1)
-			((volatile char *)p)[off] = (char)rnd(t);
+		if (write)
+			*p = val;
 		else
-			(void)((volatile char *)p)[off];
-	} else {
-		faults++;
+			*got = *p;
+		sig = -1;
 	}
 	probing = 0;
+	return sig;
 }
 
-static void fuzz_map(struct thread *t, int fd)
+static void fuzz_touch(int slot)
 {
-	static const int advice[] = {
-		MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
-		MADV_DONTNEED, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK,
-		MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLD, MADV_PAGEOUT,
-		22 /* MADV_POPULATE_READ */, 23 /* MADV_POPULATE_WRITE */,
-	};
-	int slot = rnd(t) % NMAPS;
-	char *p = t->map[slot].p;
-	size_t len = t->map[slot].len;
+	struct mmap_model *mm = &m.map[slot];
+	uint64_t i = R(4) ? R(mm->pages < 128 ? mm->pages : 128) : R(mm->pages);
+	uint64_t off = R(3) ? R(psz) : R(2) * (psz - 1);
+	uint64_t foff = (mm->pgoff + i) * psz + off;
+	bool write = R(2);
+	unsigned char val = (unsigned char)R(256), got = 0;
+	struct outcome want = { .sig = touch_expect(mm, i, write) }, res = { 0 };
 
-	if (!p) {
-		size_t pages = 1 + rnd(t) % 64;
-		off_t off = rnd(t) % 8 ? (off_t)(rnd(t) % 64) * psz : (off_t)(rnd(t) >> 1);
-		int prot = rnd(t) % 4 ? PROT_READ | PROT_WRITE : (int)(rnd(t) % 8);
-		int flags = rnd(t) % 8 ? MAP_SHARED : (rnd(t) & 1 ? MAP_PRIVATE : MAP_SHARED | MAP_POPULATE);
+	if (write)
+		describe("store(map%d page %" PRIu64 " + %" PRIu64 ", 0x%02x)", slot, i, off, val);
+	else
+		describe("load(map%d page %" PRIu64 " + %" PRIu64 ")", slot, i, off);
+	res.sig = probe((unsigned char *)mm->p + i * psz + off, write, val, &got);
+	check(&want, &res);
+	if (res.sig != -1)
+		return;
+	if (write) {
+		model_write(foff, &val, 1);
+	} else {
+		if (mm->pgoff + i < SHADOW_PAGES)
+			m.resident[mm->pgoff + i] = true;
+		model_check_read(foff, &got, 1);
+	}
+}
 
-		if (rnd(t) % 16 == 0)
-			pages = rnd(t) >> 40;
-		p = mmap(NULL, pages * psz, prot, flags, fd, off);
-		expect_errno("mmap", p == MAP_FAILED ? -1 : 0, mmap_errs);
-		if (p != MAP_FAILED) {
-			t->map[slot].p = p;
-			t->map[slot].len = pages * psz;
+static void fuzz_mmap(int slot)
+{
+	static const int prots[] = { PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE };
+	uint64_t max_pages = m.max_size / psz;
+	int fi = R(NFILES);
+	struct mfile *f = &m.file[fi];
+	uint64_t pages = R(16) ? 1 + R(64) : 1 + R(1 << 18);
+	uint64_t off;
+	int prot = R(4) ? PROT_READ | PROT_WRITE : prots[R(4)];
+	int flags;
+	const char *fname;
+	struct outcome want;
+	char *p;
+
+	switch (R(8)) {
+	case 0: off = (max_pages - R(80)) * psz; break;
+	case 1: off = R(1ULL << 40); break;	/* mostly unaligned */
+	default: off = R(SHADOW_PAGES) * psz; break;
+	}
+	switch (R(10)) {
+	case 0: flags = MAP_PRIVATE; fname = "PRIVATE"; break;
+	case 1: flags = MAP_SHARED_VALIDATE; fname = "SHARED_VALIDATE"; break;
+	case 2:
+		if (pages <= 64) {
+			flags = MAP_SHARED | MAP_POPULATE;
+			fname = "SHARED|POPULATE";
+			break;
 		}
+		/* fallthrough */
+	default: flags = MAP_SHARED; fname = "SHARED"; break;
+	}
+	/*
+	 * A writable private mapping is charged to the commit limit before
+	 * the driver sees it: ENOMEM when larger than the VM's memory.
+	 */
+	if ((flags & MAP_TYPE) == MAP_PRIVATE && pages > 64)
+		pages = 1 + pages % 64;
+
+	if (off % psz)
+		want = error(EINVAL);
+	else if (!can_read(f->mode) ||
+		 ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) && !can_write(f->mode)))
+		want = error(EACCES);
+	else if ((flags & MAP_TYPE) == MAP_PRIVATE || off / psz + pages > max_pages)
+		want = error(EINVAL);
+	else
+		want = ok(0);
+
+	describe("mmap(map%d, %" PRIu64 " pages, prot %d, %s, f%d:%s, page %" PRIu64 "%s)",
+		 slot, pages, prot, fname, fi, mode_name(f->mode), off / psz,
+		 off % psz ? " + unaligned" : "");
+	p = mmap(NULL, pages * psz, prot, flags, f->fd, off);
+	check_ret(want, p == MAP_FAILED ? -1 : 0);
+	if (p == MAP_FAILED)
+		return;
+	m.map[slot] = (struct mmap_model){
+		.p = p, .pages = pages, .pgoff = off / psz, .prot = prot,
+		.maywrite = can_write(f->mode), .gen = f->gen,
+	};
+}
+
+static void fuzz_map(void)
+{
+	static const struct { int advice; const char *name; } advice[] = {
+		{ MADV_NORMAL, "NORMAL" }, { MADV_RANDOM, "RANDOM" },
+		{ MADV_SEQUENTIAL, "SEQUENTIAL" }, { MADV_WILLNEED, "WILLNEED" },
+		{ MADV_DONTNEED, "DONTNEED" }, { MADV_COLD, "COLD" },
+		{ MADV_PAGEOUT, "PAGEOUT" }, { MADV_FREE, "FREE" },
+		{ MADV_POPULATE_READ, "POPULATE_READ" },
+		{ MADV_POPULATE_WRITE, "POPULATE_WRITE" },
+	};
+	int slot = R(NMAPS);
+	struct mmap_model *mm = &m.map[slot];
+	uint64_t op = R(10);
+
+	if (!mm->p) {
+		fuzz_mmap(slot);
 		return;
 	}
-	switch (rnd(t) % 6) {
-	case 0:
-		munmap(p, len);
-		t->map[slot].p = NULL;
-		break;
-	case 1: {
-		size_t nlen = (1 + rnd(t) % 64) * psz;
-		char *q = mremap(p, len, nlen, rnd(t) & 1 ? MREMAP_MAYMOVE : 0);
+	if (op == 0) {
+		describe("munmap(map%d)", slot);
+		check_ret(ok(0), munmap(mm->p, mm->pages * psz));
+		mm->p = NULL;
+	} else if (op == 1) {
+		uint64_t npages = 1 + R(64);
+		bool move = R(2);
+		char *q;
 
-		expect_errno("mremap", q == MAP_FAILED ? -1 : 0, vm_errs);
+		describe("mremap(map%d, %" PRIu64 " -> %" PRIu64 " pages%s)", slot,
+			 mm->pages, npages, move ? ", MAYMOVE" : "");
+		q = mremap(mm->p, mm->pages * psz, npages * psz, move ? MREMAP_MAYMOVE : 0);
+		/* VM_DONTEXPAND: a shared mapping of the region never grows. */
+		check_ret(npages > mm->pages ? error(EFAULT) : ok(0), q == MAP_FAILED ? -1 : 0);
 		if (q != MAP_FAILED) {
-			t->map[slot].p = q;
-			t->map[slot].len = nlen;
+			if (q != mm->p)
+				data_fail("a shrinking mremap moved the mapping");
+			mm->pages = npages;
 		}
-		break;
-	}
-	case 2:
-		expect_errno("mprotect", mprotect(p, len, rnd(t) % 8), vm_errs);
-		break;
-	case 3:
-		expect_errno("madvise", madvise(p + (rnd(t) % (len / psz)) * psz, psz,
-						advice[rnd(t) % 14]), vm_errs);
-		break;
-	default:
-		for (int i = 0; i < 8; i++)
-			touch(t, p, len);
-		break;
-	}
-}
+	} else if (op == 2) {
+		int prot = R(4);
 
-static void fuzz_io(struct thread *t, int fd)
-{
-	size_t len = rnd(t) % 3 ? rnd(t) % sizeof(t->buf) : rnd(t) % (1 << 20);
-	off_t off = rnd(t) % 4 ? (off_t)(rnd(t) % (80 * psz)) : (off_t)(rnd(t) >> 1);
-	void *buf = arg_ptr(t, len);
+		describe("mprotect(map%d, prot %d)", slot, prot);
+		check_ret((prot & PROT_WRITE) && !mm->maywrite ? error(EACCES) : ok(0),
+			  mprotect(mm->p, mm->pages * psz, prot));
+		if (!((prot & PROT_WRITE) && !mm->maywrite))
+			mm->prot = prot;
+	} else if (op == 3) {
+		int a = R(sizeof(advice) / sizeof(advice[0]));
+		uint64_t i = R(mm->pages < 128 ? mm->pages : 128), n = 1 + R(4);
+		struct outcome want = ok(0);
+		bool populate = advice[a].advice == MADV_POPULATE_READ ||
+				advice[a].advice == MADV_POPULATE_WRITE;
 
-	if (buf == t->buf && len > sizeof(t->buf))
-		len = sizeof(t->buf);
-	switch (rnd(t) % 5) {
-	case 0:
-		expect_errno("pread", pread(fd, buf, len, off), io_errs);
-		break;
-	case 1:
-		expect_errno("pwrite", pwrite(fd, buf, len, off), io_errs);
-		break;
-	case 2:
-		expect_errno("read", read(fd, buf, len), io_errs);
-		break;
-	case 3:
-		expect_errno("write", write(fd, buf, len), io_errs);
-		break;
-	default:
-		expect_errno("lseek", lseek(fd, (off_t)rnd(t) - (off_t)(rnd(t) >> 1),
-					    rnd(t) % 5), io_errs);
-		break;
+		if (i + n > mm->pages)
+			n = mm->pages - i;
+		if (advice[a].advice == MADV_FREE) {
+			want = error(EINVAL);	/* anonymous memory only */
+		} else if (populate) {
+			/* Not where the protection forbids: kernels differ there. */
+			if (mm->prot != (PROT_READ | PROT_WRITE))
+				a = 4;	/* DONTNEED instead */
+			else if (mm->pgoff + i + n > pages_of(m.size))
+				want = error(EFAULT);
+		}
+		describe("madvise(map%d page %" PRIu64 ", %" PRIu64 " pages, %s)", slot, i, n,
+			 advice[a].name);
+		check_ret(want, madvise(mm->p + i * psz, n * psz, advice[a].advice));
+		if (populate && a != 4 && !want.err)
+			for (uint64_t j = mm->pgoff + i; j < mm->pgoff + i + n && j < SHADOW_PAGES; j++)
+				m.resident[j] = true;
+	} else {
+		for (int k = 0; k < 4; k++)
+			fuzz_touch(slot);
 	}
 }
 
-static void *run(void *arg)
+/* ---- read, write, lseek, poll ---- */
+
+static struct outcome read_expect(int mode, enum ptr_kind k, size_t len, uint64_t pos)
 {
-	struct thread *t = arg;
+	uint64_t n;
 
-	while (now() < deadline) {
-		int i = rnd(t) % NFILES, fd = files[i];
-		unsigned long op = rnd(t) % 100;
+	if (!can_read(mode))
+		return error(EBADF);
+	if (k == P_KERNEL)
+		return error(EFAULT);	/* access_ok() */
+	if (!len || pos >= m.size)
+		return ok(0);
+	n = m.size - pos < len ? m.size - pos : len;
+	return writable(k) >= n ? ok(n) : error(EFAULT);
+}
 
-		if (op < 35) {
-			fuzz_ioctl(t, fd);
-		} else if (op < 70) {
-			fuzz_map(t, fd);
-		} else if (op < 95) {
-			fuzz_io(t, fd);
-		} else if (op < 98) {
-			/* Swap a shared file under the other threads' feet. */
-			int nfd = open("/dev/shmdev", (rnd(t) & 1 ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+/*
+ * write(): page by page, each chunk's source faulted in first (EFAULT when
+ * none of it is readable), then the size checked (ENOSPC), then copied
+ * as far as the source is readable.
+ */
+static struct outcome write_expect(int mode, enum ptr_kind k, size_t len, uint64_t pos)
+{
+	size_t rd = k == P_KERNEL ? 0 : readable(k, len), done = 0;
+	int err = 0;
 
-			if (nfd >= 0) {
-				int old = atomic_exchange((_Atomic int *)&files[i], nfd);
+	if (!can_write(mode))
+		return error(EBADF);
+	if (k == P_KERNEL)
+		return error(EFAULT);
+	while (done < len) {
+		size_t chunk = psz - pos % psz, bytes, copied;
 
-				close(old);
+		if (chunk > len - done)
+			chunk = len - done;
+		if (done >= rd) {
+			err = EFAULT;
+			break;
+		}
+		if (pos >= m.size) {
+			err = ENOSPC;
+			break;
+		}
+		bytes = m.size - pos < chunk ? m.size - pos : chunk;
+		copied = rd - done < bytes ? rd - done : bytes;
+		pos += copied;
+		done += copied;
+	}
+	return done ? ok(done) : err ? error(err) : ok(0);
+}
+
+static void fuzz_io(void)
+{
+	int fi = R(NFILES);
+	struct mfile *f = &m.file[fi];
+	enum ptr_kind k = pick_ptr();
+	size_t len = R(3) ? R(BUF_SIZE + 1) : R(1 << 20);
+	int64_t off;
+	uint64_t op = R(6);
+	struct outcome want;
+	void *buf;
+	long long ret;
+
+	switch (R(8)) {
+	case 0: off = -1 - (int64_t)R(1000); break;
+	case 1: off = (int64_t)R(2 * m.max_size); break;
+	case 2: off = (int64_t)(m.size - R(2 * psz)); break;
+	default: off = (int64_t)R(SHADOW_BYTES + psz); break;
+	}
+	if (k == P_BUF && len > BUF_SIZE)
+		len = BUF_SIZE;
+	buf = ptr_of(k, len);
+	if (k == P_BUF && (op == 2 || op == 3))
+		for (size_t i = 0; i < BUF_SIZE; i += 8)
+			memcpy(m.buf + i, &(uint64_t){ sd_rng_next(&m.rng) }, 8);
+
+	if (op == 0 || op == 1) {	/* read, pread */
+		bool pos = op == 1;
+		uint64_t at = pos ? (uint64_t)off : f->pos;
+
+		describe("%s(f%d:%s, %s, %zu%s%" PRId64 ")", pos ? "pread" : "read", fi,
+			 mode_name(f->mode), ptr_names[k], len, pos ? ", " : " at ",
+			 (int64_t)at);
+		want = pos && off < 0 ? error(EINVAL) : read_expect(f->mode, k, len, at);
+		ret = pos ? pread(f->fd, buf, len, off) : read(f->fd, buf, len);
+		check_ret(want, ret);
+		if (ret > 0) {
+			model_check_read(at, m.buf, ret);
+			if (!pos)
+				f->pos += ret;
+		}
+	} else if (op == 2 || op == 3) {	/* write, pwrite */
+		bool pos = op == 3;
+		uint64_t at = pos ? (uint64_t)off : f->pos;
+
+		describe("%s(f%d:%s, %s, %zu%s%" PRId64 ")", pos ? "pwrite" : "write", fi,
+			 mode_name(f->mode), ptr_names[k], len, pos ? ", " : " at ",
+			 (int64_t)at);
+		want = pos && off < 0 ? error(EINVAL) : write_expect(f->mode, k, len, at);
+		ret = pos ? pwrite(f->fd, buf, len, off) : write(f->fd, buf, len);
+		check_ret(want, ret);
+		if (ret > 0) {
+			model_write(at, k == P_BUF ? m.buf : NULL, ret);
+			if (!pos)
+				f->pos += ret;
+		}
+	} else if (op == 4) {		/* lseek */
+		static const char *const whences[] = {
+			"SET", "CUR", "END", "DATA", "HOLE", "5",
+		};
+		int whence = R(6);
+		int64_t to = 0;
+
+		if (whence == SEEK_CUR && R(4) == 0)
+			off = 0;
+		else if (whence == SEEK_CUR || whence == SEEK_END)
+			off = (int64_t)R(2 * m.max_size) - (int64_t)m.max_size;
+		switch (whence) {
+		case SEEK_SET: to = off; break;
+		case SEEK_CUR: to = (int64_t)f->pos + off; break;
+		case SEEK_END: to = (int64_t)m.size + off; break;
+		case SEEK_DATA: to = off; break;
+		case SEEK_HOLE: to = (int64_t)m.size; break;
+		}
+		if (whence > SEEK_HOLE)
+			want = error(EINVAL);
+		else if (whence == SEEK_CUR && !off)
+			want = ok(f->pos);
+		else if ((whence == SEEK_DATA || whence == SEEK_HOLE) && (uint64_t)off >= m.size)
+			want = error(ENXIO);
+		else if (to < 0 || (uint64_t)to > m.max_size)
+			want = error(EINVAL);
+		else
+			want = ok(to);
+		describe("lseek(f%d:%s at %" PRIu64 ", %" PRId64 ", SEEK_%s)", fi,
+			 mode_name(f->mode), f->pos, off, whences[whence]);
+		ret = lseek(f->fd, off, whence);
+		check_ret(want, ret);
+		if (ret >= 0)
+			f->pos = ret;
+	} else {			/* poll */
+		struct pollfd p = {
+			.fd = f->fd,
+			.events = POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM,
+		};
+		bool news = f->acked != m.seq;
+
+		describe("poll(f%d:%s acked %+" PRId64 ")", fi, mode_name(f->mode),
+			 (int64_t)(f->acked - m.seq0));
+		check_ret(ok(news), poll(&p, 1, 0));
+		if (p.revents != (news ? POLLIN | POLLPRI | POLLRDNORM : 0))
+			data_fail("revents 0x%x", p.revents);
+	}
+}
+
+/* ---- Files and children ---- */
+
+static void fuzz_reopen(void)
+{
+	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	int fi = R(NFILES), mode = modes[R(3)];
+	struct mfile *f = &m.file[fi];
+
+	describe("close(f%d:%s)", fi, mode_name(f->mode));
+	check_ret(ok(0), close(f->fd));
+	describe("open(f%d:%s)", fi, mode_name(mode));
+	f->fd = open("/dev/shmdev", mode | O_CLOEXEC);
+	check_ret(ok(0), f->fd < 0 ? -1 : 0);
+	f->mode = mode;
+	f->pos = 0;
+	f->acked = m.seq;
+	f->gen = ++m.gens;
+}
+
+/*
+ * Files of the region: the driver's, the others' (chaos workers'), and
+ * those the driver closed that a mapping still holds.
+ */
+static int model_files(void)
+{
+	int n = NFILES + m.nfiles_other;
+
+	for (int i = 0; i < NMAPS; i++) {
+		bool counted = !m.map[i].p;
+
+		for (int j = 0; j < NFILES && !counted; j++)
+			counted = m.map[i].gen == m.file[j].gen;
+		for (int j = 0; j < i && !counted; j++)
+			counted = m.map[j].p && m.map[j].gen == m.map[i].gen;
+		n += !counted;
+	}
+	return n;
+}
+
+struct child_touch {
+	int slot;
+	uint64_t i, off;
+	bool write;
+	unsigned char val;	/* to store, or expected */
+	int sig;
+};
+
+/*
+ * A fork()ed child makes touches of the mappings it inherited, which the
+ * model predicts (data included); the driver then sees its stores.
+ */
+static void fuzz_fork(void)
+{
+	struct child_touch t[8];
+	int n = 0;
+	pid_t pid;
+
+	for (int k = 0; k < 8; k++) {
+		int slot = R(NMAPS);
+		struct mmap_model *mm = &m.map[slot];
+
+		if (!mm->p)
+			continue;
+		t[n].slot = slot;
+		t[n].i = R(mm->pages < 128 ? mm->pages : 128);
+		t[n].off = R(psz);
+		t[n].write = R(2);
+		t[n].val = (unsigned char)R(256);
+		t[n].sig = touch_expect(mm, t[n].i, t[n].write);
+		n++;
+	}
+	describe("fork(%d touches)", n);
+	pid = fork();
+	if (pid == 0) {
+		for (int k = 0; k < n; k++) {
+			struct mmap_model *mm = &m.map[t[k].slot];
+			uint64_t foff = (mm->pgoff + t[k].i) * psz + t[k].off;
+			unsigned char got = 0;
+			int sig = probe((unsigned char *)mm->p + t[k].i * psz + t[k].off,
+					t[k].write, t[k].val, &got);
+
+			if (sig != t[k].sig) {
+				fprintf(stderr, "shmdev-fuzz: child touch %d of map%d page %" PRIu64
+					": expected %s, got %s\n", k, t[k].slot, t[k].i,
+					t[k].sig == -1 ? "no signal" : strsignal(t[k].sig),
+					sig == -1 ? "no signal" : strsignal(sig));
+				_exit(1);
 			}
-		} else {
-			pid_t pid = fork();
-
-			if (pid == 0) {
-				for (int k = 0; k < 50; k++)
-					fuzz_io(t, files[k % NFILES]);
-				_exit(0);
-			}
-			if (pid > 0) {
-				if (rnd(t) & 1)
-					kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
+			if (sig == -1 && !t[k].write && foff < SHADOW_BYTES &&
+			    got != m.shadow[foff]) {
+				fprintf(stderr, "shmdev-fuzz: child load at offset %" PRIu64
+					": expected 0x%02x, got 0x%02x\n", foff, m.shadow[foff], got);
+				_exit(1);
 			}
 		}
+		_exit(0);
 	}
-	return NULL;
+	if (pid < 0) {
+		check_ret(ok(0), -1);
+	} else if (!child_ok(pid)) {
+		errno = ECHILD;	/* the child said what differed */
+		check_ret(ok(0), -1);
+	} else {
+		check_ret(ok(0), 0);
+	}
+	for (int k = 0; k < n; k++) {
+		struct mmap_model *mm = &m.map[t[k].slot];
+		uint64_t foff = (mm->pgoff + t[k].i) * psz + t[k].off;
+
+		if (t[k].sig != -1)
+			continue;
+		if (t[k].write)
+			model_write(foff, &t[k].val, 1);
+		else if (mm->pgoff + t[k].i < SHADOW_PAGES)
+			m.resident[mm->pgoff + t[k].i] = true;
+	}
 }
+
+/* ---- Chaos workers ---- */
+
+static bool documented(int err)
+{
+	static const int errs[] = {
+		EINVAL, EFAULT, ENOTTY, EBADF, ETIMEDOUT, EACCES, ENOMEM,
+		ENXIO, EOPNOTSUPP, 0
+	};
+
+	for (const int *e = errs; *e; e++)
+		if (err == *e)
+			return true;
+	return false;
+}
+
+/*
+ * Maps, touches, reads, polls and queries a read-only file of the region
+ * while the driver resizes it; changes nothing the driver's model holds.
+ * Exits 1 on an error the API does not document.
+ */
+static int chaos(int fd, uint64_t seed)
+{
+	struct { char *p; uint64_t pages; } map[4] = { { 0 } };
+	struct shmdev_page_info pi[8];
+	unsigned char buf[4096];
+	struct sd_rng r;
+	int bad = 0;
+
+	sd_rng_seed(&r, seed);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (!*m.stop && bad < 10) {
+		int s = sd_rng_below(&r, 4);
+		long ret = 0;
+		const char *what = "";
+
+		switch (sd_rng_below(&r, 10)) {
+		case 0:
+			if (map[s].p) {
+				munmap(map[s].p, map[s].pages * psz);
+				map[s].p = NULL;
+			} else {
+				uint64_t pages = 1 + sd_rng_below(&r, 80);
+				void *p = mmap(NULL, pages * psz, PROT_READ, MAP_SHARED, fd,
+					       sd_rng_below(&r, SHADOW_PAGES) * psz);
+
+				what = "mmap";
+				ret = p == MAP_FAILED ? -1 : 0;
+				if (p != MAP_FAILED) {
+					map[s].p = p;
+					map[s].pages = pages;
+				}
+			}
+			break;
+		case 1: case 2: case 3:
+			if (map[s].p) {
+				unsigned char got;
+
+				for (int k = 0; k < 16; k++)
+					probe((unsigned char *)map[s].p +
+					      sd_rng_below(&r, map[s].pages * psz), false, 0, &got);
+			}
+			break;
+		case 4:
+			if (map[s].p) {
+				static const int adv[] = {
+					MADV_DONTNEED, MADV_PAGEOUT, MADV_COLD, MADV_WILLNEED,
+					MADV_POPULATE_READ, MADV_RANDOM,
+				};
+				uint64_t i = sd_rng_below(&r, map[s].pages);
+
+				what = "madvise";
+				ret = madvise(map[s].p + i * psz,
+					      (1 + sd_rng_below(&r, map[s].pages - i)) * psz,
+					      adv[sd_rng_below(&r, 6)]);
+				/* POPULATE_READ beyond the size: EFAULT */
+			}
+			break;
+		case 5:
+			if (map[s].p) {
+				what = "mprotect";
+				ret = mprotect(map[s].p, map[s].pages * psz,
+					       sd_rng_below(&r, 2) ? PROT_READ : PROT_NONE);
+			}
+			break;
+		case 6:
+			what = "pread";
+			ret = pread(fd, buf, sd_rng_below(&r, sizeof(buf)),
+				    sd_rng_below(&r, SHADOW_BYTES + psz));
+			break;
+		case 7: {
+			struct shmdev_page_query q = {
+				.index = sd_rng_below(&r, SHADOW_PAGES), .pages = (uintptr_t)pi,
+				.count = 8,
+			};
+			struct shmdev_info info;
+
+			what = "ioctl";
+			ret = ioctl(fd, sd_rng_below(&r, 2) ? SHMDEV_IOC_PAGE_INFO :
+				    SHMDEV_IOC_GET_INFO, sd_rng_below(&r, 2) ? (void *)&q : (void *)&info);
+			break;
+		}
+		case 8: {
+			struct shmdev_wait w = { .seq = sd_rng_next(&r) };
+
+			what = "WAIT";
+			ret = ioctl(fd, SHMDEV_IOC_WAIT, &w);
+			break;
+		}
+		default: {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			what = "poll";
+			ret = poll(&p, 1, 0);
+			break;
+		}
+		}
+		if (ret < 0 && !documented(errno)) {
+			fprintf(stderr, "shmdev-fuzz: chaos %s: undocumented %s\n", what,
+				strerror(errno));
+			bad++;
+		}
+	}
+	return bad ? 1 : 0;
+}
+
+/* ---- main ---- */
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: shmdev-fuzz [--seed N] [--seconds S] [--threads T]\n"
-		"Fuzzes /dev/shmdev's ioctls, mappings and I/O; exit 1 on an error\n"
-		"the API does not document. --seed replays a run's choices.\n");
+	fprintf(f,
+		"Usage: shmdev-fuzz [OPTIONS]\n"
+		"Fuzzes /dev/shmdev from one process whose every call is checked against\n"
+		"a model of the region: the exact return value, data or errno, and for\n"
+		"each touch of a mapping, no signal, SIGBUS or SIGSEGV. Stops at the first\n"
+		"difference and exits 1; exit 2 for bad options.\n"
+		"\n"
+		"  --seed N          random seed (default: time and pid); the same seed\n"
+		"                    makes the same calls with the same expected outcomes\n"
+		"  --seconds S       run for S seconds (default 10)\n"
+		"  --calls N         make N checked calls instead, whatever the time\n"
+		"  --trace FILE      log each checked call and its expected outcome\n"
+		"  --chaos N         N unchecked worker processes that map, touch, read\n"
+		"                    and query a read-only file meanwhile (default 2)\n"
+		"  --threads N       the same as --chaos N\n"
+		"  --min-rate R      with --seconds, fail when fewer than R checked calls\n"
+		"                    per second were made (default %d)\n"
+		"  -h, --help        this text\n", DEFAULT_MIN_RATE);
+}
+
+static int setup(void)
+{
+	struct shmdev_info info;
+	unsigned long long max;
+	uint64_t zero = 0, seq;
+
+	if (read_u64("/sys/module/shmdev/parameters/max_size", &max)) {
+		perror("shmdev-fuzz: /sys/module/shmdev/parameters/max_size");
+		return -1;
+	}
+	m.max_size = max;
+	m.shadow = calloc(SHADOW_PAGES, psz);
+	ro_page = mmap(NULL, 3 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	hole = mmap(NULL, HOLE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	if (!m.shadow || ro_page == MAP_FAILED || hole == MAP_FAILED)
+		return -1;
+	ro_page += psz;
+	mprotect(ro_page, psz, PROT_READ);
+
+	for (int i = 0; i < NFILES; i++) {
+		m.file[i].mode = O_RDWR;
+		m.file[i].gen = ++m.gens;
+		m.file[i].fd = open("/dev/shmdev", O_RDWR | O_CLOEXEC);
+		if (m.file[i].fd < 0) {
+			perror("shmdev-fuzz: /dev/shmdev");
+			return -1;
+		}
+	}
+	/*
+	 * A known start: size 0 (no data), and a sequence that is not 0, so
+	 * that a WAIT argument of zeroes (a read-only page) never matches it.
+	 */
+	if (ioctl(m.file[0].fd, SHMDEV_IOC_SET_SIZE, &zero) ||
+	    ioctl(m.file[0].fd, SHMDEV_IOC_NOTIFY, &seq) ||
+	    ioctl(m.file[0].fd, SHMDEV_IOC_GET_INFO, &info)) {
+		perror("shmdev-fuzz: setting up the region");
+		return -1;
+	}
+	m.size = 0;
+	m.seq = m.seq0 = info.seq;
+	for (int i = 0; i < NFILES; i++)
+		m.file[i].acked = i ? seq - 1 : seq;
+	m.nfiles_other = info.nr_files - NFILES;
+	m.root = geteuid() == 0;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -344,82 +1284,127 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "calls", required_argument, NULL, 'c' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "chaos", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 'n' },
+		{ "min-rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	unsigned long seed = (unsigned long)time(NULL) ^ (unsigned long)getpid() << 16;
-	int nthreads = 4, c;
-	double seconds = 10;
-	struct sigaction sa = { .sa_handler = on_fault };
-	pthread_t th[16];
-	struct thread *ts;
-	__u64 zero = 0;
+	struct sigaction sa = { .sa_handler = on_fault, .sa_flags = SA_NODEFER };
+	unsigned long max_calls = 0;
+	double seconds = 10, min_rate = DEFAULT_MIN_RATE, start, elapsed;
+	const char *trace = NULL;
+	int c, chaos_fd = -1;
+	uint64_t zero = 0;
 
-	while ((c = getopt_long(argc, argv, "s:t:n:h", opts, NULL)) != -1) {
+	m.seed = sd_fresh_seed();
+	m.nchaos = 2;
+	while ((c = getopt_long(argc, argv, "s:t:c:T:n:r:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-			seed = strtoul(optarg, NULL, 0);
-			break;
-		case 't':
-			seconds = atof(optarg);
-			break;
-		case 'n':
-			nthreads = atoi(optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 's': m.seed = strtoull(optarg, NULL, 0); break;
+		case 't': seconds = atof(optarg); break;
+		case 'c': max_calls = strtoul(optarg, NULL, 0); break;
+		case 'T': trace = optarg; break;
+		case 'n': m.nchaos = atoi(optarg); break;
+		case 'r': min_rate = atof(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
-	if (nthreads < 1 || nthreads > 16 || seconds <= 0) {
+	if (optind < argc || m.nchaos < 0 || m.nchaos > MAX_CHAOS || seconds <= 0) {
 		usage(stderr);
 		return 2;
 	}
-	printf("shmdev-fuzz: seed %lu, %d threads, %.0f s (--seed %lu replays)\n",
-	       seed, nthreads, seconds, seed);
-	fflush(stdout);
-
+	if (trace) {
+		m.trace = fopen(trace, "we");
+		if (!m.trace) {
+			perror(trace);
+			return 2;
+		}
+	}
 	psz = sysconf(_SC_PAGESIZE);
+	sd_rng_seed(&m.rng, m.seed);
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
-	ro_page = mmap(NULL, 3 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	hole = mmap(NULL, HOLE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (ro_page == MAP_FAILED || hole == MAP_FAILED)
+	if (max_calls)
+		printf("shmdev-fuzz: seed %" PRIu64 ", %lu calls, %d chaos workers "
+		       "(--seed %" PRIu64 " replays)\n", m.seed, max_calls, m.nchaos, m.seed);
+	else
+		printf("shmdev-fuzz: seed %" PRIu64 ", %.0f s, %d chaos workers "
+		       "(--seed %" PRIu64 " replays)\n", m.seed, seconds, m.nchaos, m.seed);
+	fflush(stdout);
+
+	m.stop = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m.stop == MAP_FAILED) {
+		m.stop = NULL;
 		return 1;
-	ro_page += psz;
-	mprotect(ro_page, psz, PROT_READ);
-	for (int i = 0; i < NFILES; i++) {
-		files[i] = open("/dev/shmdev", O_RDWR | O_CLOEXEC);
-		if (files[i] < 0) {
+	}
+	if (m.nchaos) {
+		chaos_fd = open("/dev/shmdev", O_RDONLY | O_CLOEXEC);
+		if (chaos_fd < 0) {
 			perror("shmdev-fuzz: /dev/shmdev");
 			return 1;
 		}
 	}
-	ts = calloc(nthreads, sizeof(*ts));
-	if (!ts)
-		return 1;
-	deadline = now() + seconds;
-	for (int i = 0; i < nthreads; i++) {
-		ts[i].rnd = seed * 0x9e3779b97f4a7c15UL + i + 1;
-		pthread_create(&th[i], NULL, run, &ts[i]);
+	/* Before the driver opens its files: the workers hold only theirs. */
+	for (int i = 0; i < m.nchaos; i++) {
+		m.chaos[i] = fork();
+		if (m.chaos[i] == 0)
+			_exit(chaos(chaos_fd, m.seed ^ (0x5851f42d4c957f2dULL * (i + 1))));
 	}
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(th[i], NULL);
+	if (setup()) {
+		stop_chaos();
+		return 1;
+	}
+	if (m.trace)
+		fprintf(m.trace, "0 start: max_size %" PRIu64 ", %d other files\n",
+			m.max_size, m.nfiles_other);
 
-	for (int i = 0; i < nthreads; i++)
-		for (int m = 0; m < NMAPS; m++)
-			if (ts[i].map[m].p)
-				munmap(ts[i].map[m].p, ts[i].map[m].len);
-	ioctl(files[0], SHMDEV_IOC_SET_SIZE, &zero);
+	start = sd_now();
+	while (max_calls ? m.calls < max_calls : sd_now() < start + seconds) {
+		uint64_t op = R(100);
+
+		if (op < 35)
+			fuzz_ioctl();
+		else if (op < 65)
+			fuzz_map();
+		else if (op < 95)
+			fuzz_io();
+		else if (op < 98)
+			fuzz_reopen();
+		else
+			fuzz_fork();
+	}
+	elapsed = sd_now() - start;
+
+	stop_chaos();
+	for (int i = 0; i < m.nchaos; i++)
+		if (m.chaos[i] > 0 && !child_ok(m.chaos[i])) {
+			fprintf(stderr, "shmdev-fuzz: chaos worker %d failed\n", i);
+			fail_run();
+		}
+	for (int i = 0; i < NMAPS; i++)
+		if (m.map[i].p)
+			munmap(m.map[i].p, m.map[i].pages * psz);
 	for (int i = 0; i < NFILES; i++)
-		close(files[i]);
-	printf("shmdev-fuzz: %lu calls, %lu faults caught, %lu unexpected errors\n",
-	       (unsigned long)calls, (unsigned long)faults, (unsigned long)unexpected);
-	return unexpected ? 1 : 0;
+		close(m.file[i].fd);
+	/* Free the pages: the driver's files may all be read-only by now. */
+	c = open("/dev/shmdev", O_RDWR | O_CLOEXEC);
+	if (c < 0 || ioctl(c, SHMDEV_IOC_SET_SIZE, &zero))
+		perror("shmdev-fuzz: emptying the region");
+	if (c >= 0)
+		close(c);
+	if (m.trace)
+		fclose(m.trace);
+	printf("shmdev-fuzz: %lu checked calls in %.1f s (%.0f/s), all as the model expected\n",
+	       m.calls, elapsed, m.calls / elapsed);
+	if (!max_calls && m.calls < min_rate * seconds) {
+		fprintf(stderr, "shmdev-fuzz: FAIL: %lu calls, below the floor of %.0f/s x %.0f s\n",
+			m.calls, min_rate, seconds);
+		return 1;
+	}
+	return 0;
 }

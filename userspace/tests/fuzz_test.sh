@@ -1,0 +1,140 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of shmdev-fuzz itself, against the loaded module: a seed replays
+# the same calls with the same expected outcomes, another seed makes other
+# calls, a process the model does not know about that changes the region
+# is caught, and a run below the call-rate floor fails. Prints TAP. Runs
+# as root with /dev/shmdev present (skips otherwise).
+#
+# SHMDEV_FUZZ_TEST_CALLS (default 2000) sets the length of the replayed runs.
+
+calls=${SHMDEV_FUZZ_TEST_CALLS:-2000}
+n=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok()
+{
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+
+not_ok()
+{
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+}
+
+# show FILE: FILE's lines as TAP comments.
+show()
+{
+	sed 's/^/# /' "$1"
+}
+
+# run NAME ARG...: runs shmdev-fuzz, output in $tmp/NAME.out and .err,
+# status in $status.
+run()
+{
+	name=$1
+	shift
+	shmdev-fuzz "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	status=$?
+}
+
+echo "TAP version 13"
+if [ ! -c /dev/shmdev ]; then
+	echo "1..0 # SKIP /dev/shmdev is absent"
+	exit 4
+fi
+echo "1..9"
+
+if shmdev-fuzz --help >"$tmp/help" 2>&1 && grep -q -- '--trace FILE' "$tmp/help" &&
+	grep -q -- '--calls N' "$tmp/help" && grep -q -- '--seed N' "$tmp/help"; then
+	ok "--help documents --seed, --calls and --trace"
+else
+	not_ok "--help documents --seed, --calls and --trace"
+	show "$tmp/help"
+fi
+
+run bad --no-such-option
+if [ "$status" -eq 2 ]; then
+	ok "an unknown option exits 2"
+else
+	not_ok "an unknown option exits 2"
+	echo "# status $status"
+fi
+
+# Replay: the same seed, the same calls and expected outcomes.
+run a --seed 7 --calls "$calls" --trace "$tmp/a.log"
+if [ "$status" -eq 0 ]; then
+	ok "seed 7, $calls calls: every call as the model expected"
+else
+	not_ok "seed 7, $calls calls: every call as the model expected"
+	show "$tmp/a.err"
+fi
+lines=$(wc -l <"$tmp/a.log" | tr -d ' ')
+if [ "$lines" -eq $((calls + 1)) ]; then
+	ok "the trace has one line per call"
+else
+	not_ok "the trace has one line per call"
+	echo "# $lines lines for $calls calls"
+fi
+run b --seed 7 --calls "$calls" --trace "$tmp/b.log"
+if [ "$status" -eq 0 ] && cmp -s "$tmp/a.log" "$tmp/b.log"; then
+	ok "seed 7 again: the same trace"
+else
+	not_ok "seed 7 again: the same trace"
+	echo "# status $status"
+	diff "$tmp/a.log" "$tmp/b.log" | head -n 10 | sed 's/^/# /'
+fi
+run c --seed 8 --calls "$calls" --trace "$tmp/c.log"
+if [ "$status" -eq 0 ] && ! cmp -s "$tmp/a.log" "$tmp/c.log"; then
+	ok "seed 8: another trace"
+else
+	not_ok "seed 8: another trace"
+	echo "# status $status"
+fi
+
+# Another process notifies and resizes behind the model's back: the run
+# must stop at the first call whose outcome that changed.
+shmdev-fuzz --seed 9 --seconds 30 --chaos 0 >"$tmp/d.out" 2>"$tmp/d.err" &
+pid=$!
+sleep 1
+i=0
+while [ $i -lt 25 ] && kill -0 $pid 2>/dev/null; do
+	shmdevctl notify >/dev/null 2>&1
+	shmdevctl size 12345 >/dev/null 2>&1
+	sleep 1
+	i=$((i + 1))
+done
+wait $pid
+status=$?
+if [ "$status" -eq 1 ] && grep -q '^shmdev-fuzz: call [0-9]*: .*expected' "$tmp/d.err" &&
+	grep -q 'FAIL (seed 9;' "$tmp/d.err"; then
+	ok "a change the model did not make is reported, with the seed"
+	grep -m1 'expected' "$tmp/d.err" | sed 's/^/# /'
+else
+	not_ok "a change the model did not make is reported, with the seed"
+	echo "# status $status"
+	show "$tmp/d.err"
+fi
+if [ $i -lt 25 ]; then
+	ok "it stopped before the end of its run"
+else
+	not_ok "it stopped before the end of its run"
+fi
+
+# The floor: a rate no machine reaches fails the run.
+run e --seed 10 --seconds 1 --min-rate 100000000
+if [ "$status" -eq 1 ] && grep -q 'below the floor' "$tmp/e.err"; then
+	ok "a run below the call-rate floor fails"
+else
+	not_ok "a run below the call-rate floor fails"
+	echo "# status $status"
+	show "$tmp/e.err"
+fi
+
+[ "$failed" -eq 0 ]
