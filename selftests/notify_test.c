@@ -127,8 +127,11 @@ TEST_F(notify, wait_timeout_accuracy)
 		EXPECT_EQ(-ETIMEDOUT, wait_seq(self->fd, &seq, timeouts_ms[i] * 1000000));
 		dt = sd_now() * 1e3 - t0;
 		EXPECT_LE(timeouts_ms[i], dt);
-		/* Emulated machines are slow; a second is absurd. */
-		EXPECT_GT(timeouts_ms[i] + 1000, dt);
+		/*
+		 * Emulated machines on a loaded host are slow, but five
+		 * seconds late is a timeout taken in the wrong unit.
+		 */
+		EXPECT_GT(timeouts_ms[i] + 5000, dt);
 		TH_LOG("timeout %lld ms: returned after %.2f ms",
 		       (long long)timeouts_ms[i], dt);
 	}

@@ -75,8 +75,7 @@ struct control {
 	uint64_t region;
 	_Atomic unsigned long writes[NVIEWS], checks[NVIEWS], raced;
 	_Atomic unsigned long resizes, sigbus, enospc;
-	_Atomic int failed;
-	char why[512];
+	struct shared_failure f;	/* the first failure */
 };
 
 struct ctx {
@@ -89,40 +88,12 @@ struct ctx {
 
 static long psz;
 
-static void fail(struct control *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct control *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_fetch_add(&c->failed, 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(c->why, sizeof(c->why), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "# FAIL (pid %d): %s\n", (int)getpid(), c->why);
-}
+#define fail(c, ...) record_failure(&(c)->f, __VA_ARGS__)
 
 /* Bytes of page @i inside a region of @size bytes. */
 static size_t coverage(uint64_t size, unsigned long i)
 {
-	uint64_t start = (uint64_t)i * psz;
-
-	if (size <= start)
-		return 0;
-	return size - start < (uint64_t)psz ? size - start : (size_t)psz;
-}
-
-/* memcpy() that returns the signal (SIGBUS) that stopped it, or 0. */
-static int probe_copy(void *dst, const void *src, size_t len)
-{
-	int sig = sigsetjmp(probe_env, 1);
-
-	if (sig)
-		return sig;
-	memcpy(dst, src, len);
-	return 0;
+	return sd_page_coverage(size, i, psz);
 }
 
 static void resizer(struct control *c, double end, uint64_t seed)
@@ -134,7 +105,7 @@ static void resizer(struct control *c, double end, uint64_t seed)
 	if (fd < 0)
 		_exit(10);
 	sd_rng_seed(&rng, seed);
-	while (sd_now() < end && !c->failed) {
+	while (sd_now() < end && !c->f.failed) {
 		/* Page-aligned and not, down to 0 and up to the whole mapping. */
 		uint64_t size = sd_rng_below(&rng, NPAGES * psz + 1);
 		unsigned long first, last;
@@ -173,7 +144,7 @@ static void resizer(struct control *c, double end, uint64_t seed)
 		/* Let faults in between resizes too, not only during them. */
 		sched_yield();
 	}
-	_exit(c->failed ? 1 : 0);
+	_exit(c->f.failed ? 1 : 0);
 }
 
 /*
@@ -372,7 +343,7 @@ static void owner(struct control *c, int id, double end, uint64_t seed)
 
 	sd_rng_seed(&x.rng, seed);
 	open_ctx(&x);
-	while (sd_now() < end && !c->failed) {
+	while (sd_now() < end && !c->f.failed) {
 		enum view v = (id == 2 ? V_PREAD : V_MAP) + sd_rng_below(&x.rng, 2);
 
 		if (sd_rng_below(&x.rng, 10) < 4) {
@@ -383,7 +354,7 @@ static void owner(struct control *c, int id, double end, uint64_t seed)
 			check_page(&x, sd_rng_below(&x.rng, NPAGES), v);
 		}
 	}
-	_exit(c->failed ? 1 : 0);
+	_exit(c->f.failed ? 1 : 0);
 }
 
 TEST(resize_against_fault)
@@ -443,9 +414,9 @@ TEST(resize_against_fault)
 	       (unsigned long)c->resizes, writes, checks,
 	       (unsigned long)c->raced, (unsigned long)c->sigbus,
 	       (unsigned long)c->enospc, unknown);
-	EXPECT_EQ(0, c->failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->why);
+	EXPECT_EQ(0, c->f.failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->f.why);
 	/* It did run (a failure stops it early). */
-	if (!c->failed) {
+	if (!c->f.failed) {
 		EXPECT_LT(100UL, checks);
 		EXPECT_LT(10UL, (unsigned long)c->resizes);
 	}

@@ -82,13 +82,18 @@ static inline uint64_t sd_fresh_seed(void)
 static inline int write_text(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int err = 0;
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
 	n = write(fd, s, strlen(s));
+	if (n < 0)
+		err = -errno;
+	else if (n != (ssize_t)strlen(s))
+		err = -EIO;
 	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+	return err;
 }
 
 /*
@@ -219,18 +224,48 @@ static inline bool child_killed_by(pid_t pid, int sig)
 #define ANY_ARG	(~0UL)
 
 /*
+ * The system call task @tid of process @pid is in, with its first two
+ * arguments, from /proc/PID/task/TID/syscall (nr is -1 when it runs in
+ * user space). False when the task is gone.
+ */
+static inline bool task_syscall(pid_t pid, pid_t tid, long *nr,
+				unsigned long args[2])
+{
+	char path[64], buf[512];
+	FILE *f;
+
+	*nr = -1;
+	args[0] = args[1] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f) ||
+	    sscanf(buf, "%ld %lx %lx", nr, &args[0], &args[1]) < 1)
+		*nr = -1;
+	fclose(f);
+	return true;
+}
+
+/*
  * Where task @tid of process @pid is: its state letter (from .../stat),
  * the system call it is in and that call's first two arguments (from
- * .../syscall; nr is -1 when it runs in user space). False when the task
- * is gone.
+ * .../syscall). The two files are read at different moments, so the call
+ * is read before and after the state, and reported (else nr is -1) only
+ * when both reads agree: the state then belongs to that call. False when
+ * the task is gone.
  */
 static inline bool task_where(pid_t pid, pid_t tid, char *state, long *nr,
 			      unsigned long args[2])
 {
 	char path[64], buf[512], *p;
+	unsigned long args2[2];
 	bool ok = false;
+	long nr2;
 	FILE *f;
 
+	if (!task_syscall(pid, tid, nr, args))
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
 	f = fopen(path, "re");
 	if (!f)
@@ -243,19 +278,10 @@ static inline bool task_where(pid_t pid, pid_t tid, char *state, long *nr,
 		}
 	}
 	fclose(f);
-	if (!ok)
+	if (!ok || !task_syscall(pid, tid, &nr2, args2))
 		return false;
-
-	*nr = -1;
-	args[0] = args[1] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f) ||
-	    sscanf(buf, "%ld %lx %lx", nr, &args[0], &args[1]) < 1)
+	if (nr2 != *nr || args2[0] != args[0] || args2[1] != args[1])
 		*nr = -1;
-	fclose(f);
 	return true;
 }
 
@@ -340,6 +366,16 @@ static inline int reap_within(pid_t *pids, int n, int secs)
 				(int)pids[i], secs);
 	kill_all(pids, n);
 	return ok;
+}
+
+/* Bytes of page @i of @psz bytes inside a region of @size bytes. */
+static inline size_t sd_page_coverage(uint64_t size, unsigned long i, long psz)
+{
+	uint64_t start = (uint64_t)i * psz;
+
+	if (size <= start)
+		return 0;
+	return size - start < (uint64_t)psz ? size - start : (size_t)psz;
 }
 
 /* Each byte of the region's pages gets a value that depends on its offset. */

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +111,17 @@ static inline int probe_read(const volatile char *p, char *out)
 	return 0;
 }
 
+/* memcpy() that returns the signal (SIGBUS) that stopped it, or 0. */
+static inline int probe_copy(void *dst, const void *src, size_t len)
+{
+	int sig = sigsetjmp(probe_env, 1);
+
+	if (sig)
+		return sig;
+	memcpy(dst, src, len);
+	return 0;
+}
+
 static inline int probe_write(volatile char *p, char v)
 {
 	int sig = sigsetjmp(probe_env, 1);
@@ -117,6 +130,31 @@ static inline int probe_write(volatile char *p, char v)
 		return sig;
 	*p = v;
 	return 0;
+}
+
+/*
+ * The first failure among the processes of a test, kept in memory they
+ * share: later ones are not recorded, and every process can stop early
+ * once @failed is set. The test reports @why.
+ */
+struct shared_failure {
+	_Atomic int failed;
+	char why[512];
+};
+
+static inline void record_failure(struct shared_failure *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void record_failure(struct shared_failure *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&f->failed, 1))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "# FAIL (pid %d): %s\n", (int)getpid(), f->why);
 }
 
 /*

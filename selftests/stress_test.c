@@ -106,8 +106,7 @@ struct control {
 	_Atomic unsigned long ops, resizes, sigbus, efault, enospc, kills, forks;
 	_Atomic unsigned long writes[NVIEWS], checks[NVIEWS], unchecked;
 	_Atomic unsigned long recovered;
-	_Atomic int failed;
-	char why[512];
+	struct shared_failure f;	/* the first failure */
 };
 
 /* One process's view of the region. */
@@ -123,29 +122,12 @@ struct ctx {
 
 static long psz;
 
-static void fail(struct control *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct control *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (atomic_fetch_add(&c->failed, 1))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(c->why, sizeof(c->why), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "# FAIL (pid %d): %s\n", (int)getpid(), c->why);
-}
+#define fail(c, ...) record_failure(&(c)->f, __VA_ARGS__)
 
 /* Bytes of page @i inside a region of @size bytes. */
 static size_t coverage(uint64_t size, unsigned long i)
 {
-	uint64_t start = (uint64_t)i * psz;
-
-	if (size <= start)
-		return 0;
-	return size - start < (uint64_t)psz ? size - start : (size_t)psz;
+	return sd_page_coverage(size, i, psz);
 }
 
 static uint64_t get_size(struct ctx *x)
@@ -155,17 +137,6 @@ static uint64_t get_size(struct ctx *x)
 	if (size == ~0ULL)
 		fail(x->c, "GET_SIZE failed: %s", strerror(errno));
 	return size;
-}
-
-/* memcpy() that returns the signal (SIGBUS) that stopped it, or 0. */
-static int probe_copy(void *dst, const void *src, size_t len)
-{
-	int sig = sigsetjmp(probe_env, 1);
-
-	if (sig)
-		return sig;
-	memcpy(dst, src, len);
-	return 0;
 }
 
 static void lock_rec(struct control *c, pthread_mutex_t *m, struct record *r)
@@ -527,9 +498,9 @@ static void child(struct ctx *parent, pid_t ppid, bool doomed)
 	close(x.rfd);
 	munmap(x.p, NPAGES * psz);
 	open_ctx(&x);
-	while (!x.c->failed && (doomed ? sd_now() < x.end + 5 : n++ < 10))
+	while (!x.c->f.failed && (doomed ? sd_now() < x.end + 5 : n++ < 10))
 		check_page(&x, any_page(&x), any_view(&x), NULL);
-	_exit(x.c->failed ? 1 : 0);
+	_exit(x.c->f.failed ? 1 : 0);
 }
 
 static void worker(struct control *c, int id, double end, uint64_t seed)
@@ -543,7 +514,7 @@ static void worker(struct control *c, int id, double end, uint64_t seed)
 	sd_rng_seed(&x.rng, seed * NWORKERS + id);
 	open_ctx(&x);
 
-	while (sd_now() < end && !c->failed) {
+	while (sd_now() < end && !c->f.failed) {
 		uint64_t op = sd_rng_below(&x.rng, 100);
 		unsigned long i;
 
@@ -654,7 +625,7 @@ static void worker(struct control *c, int id, double end, uint64_t seed)
 				     (long long)off, n, n < 0 ? strerror(errno) : "");
 		}
 	}
-	_exit(c->failed ? 1 : 0);
+	_exit(c->f.failed ? 1 : 0);
 }
 
 static struct control *new_control(uint64_t seed)
@@ -726,7 +697,7 @@ TEST_F_TIMEOUT(stress, run, 3600)
 	 * run until the end (or a failure), so one killed a second before
 	 * it must have died of SIGKILL.
 	 */
-	for (int k = 1; sd_now() < end - 1 && !c->failed; k++) {
+	for (int k = 1; sd_now() < end - 1 && !c->f.failed; k++) {
 		int w = sd_rng_below(&rng, NWORKERS);
 
 		usleep(200000 + sd_rng_below(&rng, 300000));
@@ -763,9 +734,9 @@ TEST_F_TIMEOUT(stress, run, 3600)
 	       (unsigned long)c->sigbus, (unsigned long)c->efault,
 	       (unsigned long)c->enospc, (unsigned long)c->forks,
 	       (unsigned long)c->kills, (unsigned long)c->recovered, unknown);
-	EXPECT_EQ(0, c->failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->why);
+	EXPECT_EQ(0, c->f.failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->f.why);
 	/* It did run: even a loaded debug kernel manages hundreds. */
-	if (!c->failed) {
+	if (!c->f.failed) {
 		EXPECT_LT(100UL, (unsigned long)c->ops);
 		EXPECT_LT(100UL, checks);
 	}
