@@ -129,7 +129,7 @@ plant()
 		return
 	fi
 	# shellcheck disable=SC2086 # $programs is a list of names
-	suite=$(vm_suite 5 5 90 $programs)
+	suite=$(vm_suite 5 5 40 $programs)
 	out="$work/$edits"
 	(
 		unset SHMDEV_BUILD
