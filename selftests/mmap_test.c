@@ -509,6 +509,7 @@ TEST_F_TIMEOUT(map, survives_compaction, 300)
 	const __u64 chunk = 8ULL << 20, max_chunks = 12;
 	__u64 n = 0, moved = 0, size = 0;
 	long long allowed, scanned = 0, migrated = 0, free_scanned;
+	bool counters = false;
 	__u64 *before, *after;
 	long free_kb;
 	size_t hog_len;
@@ -557,16 +558,24 @@ TEST_F_TIMEOUT(map, survives_compaction, 300)
 			hi = before[i] > hi ? before[i] : hi;
 		}
 
+		/*
+		 * The event counters exist only with CONFIG_VM_EVENT_COUNTERS
+		 * (not in the small debug kernel): there the PFNs alone tell.
+		 */
+		counters = vmstat("compact_migrate_scanned") >= 0;
 		scanned = vmstat("compact_migrate_scanned");
 		migrated = vmstat("pgmigrate_success");
 		free_scanned = vmstat("compact_free_scanned");
-		ASSERT_LE(0, scanned);
-		ASSERT_LE(0, migrated);
-		ASSERT_LE(0, free_scanned);
+		if (counters) {
+			ASSERT_LE(0, migrated);
+			ASSERT_LE(0, free_scanned);
+		}
 		ASSERT_EQ(0, write_text("/proc/sys/vm/compact_memory", "1"));
-		scanned = vmstat("compact_migrate_scanned") - scanned;
-		migrated = vmstat("pgmigrate_success") - migrated;
-		free_scanned = vmstat("compact_free_scanned") - free_scanned;
+		if (counters) {
+			scanned = vmstat("compact_migrate_scanned") - scanned;
+			migrated = vmstat("pgmigrate_success") - migrated;
+			free_scanned = vmstat("compact_free_scanned") - free_scanned;
+		}
 
 		ASSERT_EQ(0, region_pfns(self->fd, n, after));
 		for (__u64 i = 0; i < n; i++)
@@ -581,7 +590,8 @@ TEST_F_TIMEOUT(map, survives_compaction, 300)
 		munmap(p, size / 2);
 		EXPECT_TRUE(check_all(self->fd, size, 9));
 	}
-	EXPECT_LT(0, scanned);
+	if (counters)
+		EXPECT_LT(0, scanned);
 	EXPECT_LT(0ULL, moved);
 	free(before);
 	free(after);
