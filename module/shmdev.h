@@ -65,8 +65,10 @@ struct shmdev_region {
  * struct shmdev_file - state of one open file of /dev/shmdev
  * @region: the region the file is bound to; the file holds a reference
  * @acked_seq: the sequence this file last acknowledged (at open, by a
- *	successful WAIT or a NOTIFY through it); poll reports a readable
- *	file while the region's sequence differs from it
+ *	successful WAIT or NOTIFY through it, once its result reached
+ *	userspace); poll reports a readable file while the region's sequence
+ *	differs from it. No lock: only shmdev_file_ack() moves it, forward,
+ *	by compare-and-exchange.
  */
 struct shmdev_file {
 	struct shmdev_region *region;

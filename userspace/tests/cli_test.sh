@@ -25,28 +25,8 @@ fi
 trap 'rm -rf "$tmp"' EXIT
 echo "1..$plan"
 
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok()
-{
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-# result DESC STATUS: ok when STATUS is 0.
-result()
-{
-	if [ "$2" -eq 0 ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-	fi
-}
+# shellcheck source=userspace/tests/tap.sh
+. "$(dirname "$0")/tap.sh"
 
 show()
 {
