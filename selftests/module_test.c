@@ -169,7 +169,7 @@ TEST_F(mod, unload_frees_pages)
 {
 	const __u64 len = 64ULL << 20;
 	const long len_kb = len >> 10, slack_kb = 8 << 10;
-	long before, populated, after;
+	long before, populated, after, taken;
 	struct shmdev_info info;
 	char *p;
 	int fd;
@@ -197,12 +197,23 @@ TEST_F(mod, unload_frees_pages)
 	 * (earlier tests' processes): judge the unload by what it gives back.
 	 */
 	populated = meminfo_kb("MemFree");
+	/*
+	 * What populating took from MemFree: the region's 64 MiB, less what
+	 * the system freed meanwhile (on the debug kernel, 24-40 MB showed).
+	 * The unload must give that back, and MemFree end where it began.
+	 */
+	taken = before - populated < len_kb ? before - populated : len_kb;
+	EXPECT_LE(len_kb / 4, taken);
 	ASSERT_EQ(0, unload());
 	/*
 	 * Freed pages may sit in per-CPU lists, which MemFree does not count,
-	 * until something drains them: compaction does. Wait up to 5 s.
+	 * until something drains them: compaction does. The debug kernel
+	 * (KASAN, kmemleak, page_owner) drains more slowly: wait up to 20 s,
+	 * also giving back slab memory meanwhile.
 	 */
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 200; i++) {
+		if (i % 10 == 9)
+			write_text("/proc/sys/vm/drop_caches", "2");
 		int cfd = open("/proc/sys/vm/compact_memory", O_WRONLY | O_CLOEXEC);
 
 		if (cfd >= 0) {
@@ -211,14 +222,14 @@ TEST_F(mod, unload_frees_pages)
 			close(cfd);
 		}
 		after = meminfo_kb("MemFree");
-		if (after - populated >= len_kb - slack_kb && after >= before - slack_kb)
+		if (after - populated >= taken - slack_kb && after >= before - slack_kb)
 			break;
 		usleep(100000);
 	}
 	TH_LOG("MemFree: %ld kB before, %ld populated, %ld after unload",
 	       before, populated, after);
 	EXPECT_GE(after, before - slack_kb);
-	EXPECT_GE(after - populated, len_kb - slack_kb);
+	EXPECT_GE(after - populated, taken - slack_kb);
 	ASSERT_EQ(0, load(""));
 }
 
