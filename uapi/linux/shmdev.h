@@ -6,18 +6,31 @@
  * and its errors.
  */
 
-#ifndef __UAPI_LINUX_SHMDEV_H
-#define __UAPI_LINUX_SHMDEV_H
+#ifndef _UAPI_LINUX_SHMDEV_H
+#define _UAPI_LINUX_SHMDEV_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * Length of a region name, with its terminating NUL: a name has 1 to
+ * SHMDEV_NAME_MAX - 1 bytes and no '/'.
+ */
+#define SHMDEV_NAME_MAX		64
+
+/* Flags of struct shmdev_wait. */
+#define SHMDEV_WAIT_ABSTIME	0x1	/* timeout_ns is a CLOCK_MONOTONIC time */
+
 /**
  * struct shmdev_wait - argument of %SHMDEV_IOC_WAIT
  * @seq: in: the sequence the caller last saw; out: the current sequence
- * @timeout_ns: relative timeout in nanoseconds; negative waits forever,
- *	0 does not block
- * @flags: must be 0
+ * @timeout_ns: relative timeout in nanoseconds: negative waits forever,
+ *	0 does not block; with %SHMDEV_WAIT_ABSTIME, the CLOCK_MONOTONIC time
+ *	in nanoseconds at which the wait ends
+ * @flags: 0 or %SHMDEV_WAIT_ABSTIME. A wait with a relative timeout that
+ *	a signal interrupts rewrites @timeout_ns as its absolute deadline and
+ *	sets %SHMDEV_WAIT_ABSTIME, so that the restarted call (or a call
+ *	repeated after EINTR) keeps the deadline.
  * @pad: must be 0
  */
 struct shmdev_wait {
@@ -35,6 +48,16 @@ struct shmdev_wait {
  * @nr_pages: pages of the region currently allocated
  * @nr_mappings: memory mappings (VMAs) of the region in all processes
  * @nr_files: open files bound to the region
+ * @id: number of the region, as in the listing /proc/shmdev/regions; the
+ *	default region is 1
+ * @flags: SHMDEV_INFO_* flags
+ * @uid: owner of the region, in the caller's user namespace
+ * @gid: group of the region, in the caller's user namespace
+ * @mode: permission bits of the region (0777 at most)
+ * @charged_uid: user charged for the region's reserved memory, in the
+ *	caller's user namespace; (__u32)-1 when nothing is charged
+ * @charged: bytes of memory reserved for the region (its size rounded up
+ *	to whole pages) and charged to @charged_uid
  * @reserved: written as 0; room for later fields
  */
 struct shmdev_info {
@@ -44,8 +67,20 @@ struct shmdev_info {
 	__u64 nr_pages;
 	__u32 nr_mappings;
 	__u32 nr_files;
-	__u64 reserved[10];
+	__u32 id;
+	__u32 flags;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 charged_uid;
+	__u64 charged;
+	__u64 reserved[6];
 };
+
+/* Flags of struct shmdev_info. */
+#define SHMDEV_INFO_DEFAULT	0x1	/* the default region of /dev/shmdev */
+#define SHMDEV_INFO_NAMED	0x2	/* has a name that SHMDEV_IOC_OPEN finds */
+#define SHMDEV_INFO_AUTOREMOVE	0x4	/* created with SHMDEV_OPEN_AUTOREMOVE */
 
 /* Flags of struct shmdev_page_info. */
 #define SHMDEV_PAGE_RESIDENT	0x01	/* in the region's page cache */
@@ -93,7 +128,47 @@ struct shmdev_page_query {
 	__u32 flags;
 };
 
-/* 0xBE is not assigned in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+/* Flags of struct shmdev_open. */
+#define SHMDEV_OPEN_CREATE	0x01	/* create the region if the name is free */
+#define SHMDEV_OPEN_EXCL	0x02	/* with CREATE: fail EEXIST if it exists */
+#define SHMDEV_OPEN_RDONLY	0x04	/* a read-only file; else read-write */
+#define SHMDEV_OPEN_CLOEXEC	0x08	/* the new fd is close-on-exec */
+#define SHMDEV_OPEN_AUTOREMOVE	0x10	/* with CREATE: the name goes away when
+					 * the region's last file and mapping
+					 * close */
+
+/**
+ * struct shmdev_open - argument of %SHMDEV_IOC_OPEN
+ * @name: the region's name, NUL-terminated: 1 to %SHMDEV_NAME_MAX - 1
+ *	bytes, no '/'; the bytes after the NUL are ignored
+ * @size: with %SHMDEV_OPEN_CREATE, the size in bytes of a region that the
+ *	call creates; ignored when the region exists
+ * @flags: SHMDEV_OPEN_* flags
+ * @mode: with %SHMDEV_OPEN_CREATE, the permission bits of a region that the
+ *	call creates (0777 at most), less the caller's umask
+ * @reserved: must be 0
+ */
+struct shmdev_open {
+	char name[SHMDEV_NAME_MAX];
+	__u64 size;
+	__u32 flags;
+	__u32 mode;
+	__u64 reserved[2];
+};
+
+/**
+ * struct shmdev_name - argument of %SHMDEV_IOC_UNLINK
+ * @name: as in struct shmdev_open
+ */
+struct shmdev_name {
+	char name[SHMDEV_NAME_MAX];
+};
+
+/*
+ * The ioctl type code 0xBE is not assigned in the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst; shmdev uses numbers
+ * 0x00 to 0x1F of it (Documentation/userspace-api/shmdev.rst).
+ */
 #define SHMDEV_IOC_MAGIC	0xBE
 
 #define SHMDEV_IOC_SET_SIZE	_IOW(SHMDEV_IOC_MAGIC, 0x00, __u64)
@@ -102,5 +177,7 @@ struct shmdev_page_query {
 #define SHMDEV_IOC_WAIT		_IOWR(SHMDEV_IOC_MAGIC, 0x03, struct shmdev_wait)
 #define SHMDEV_IOC_GET_INFO	_IOR(SHMDEV_IOC_MAGIC, 0x04, struct shmdev_info)
 #define SHMDEV_IOC_PAGE_INFO	_IOWR(SHMDEV_IOC_MAGIC, 0x05, struct shmdev_page_query)
+#define SHMDEV_IOC_OPEN		_IOW(SHMDEV_IOC_MAGIC, 0x06, struct shmdev_open)
+#define SHMDEV_IOC_UNLINK	_IOW(SHMDEV_IOC_MAGIC, 0x07, struct shmdev_name)
 
-#endif /* __UAPI_LINUX_SHMDEV_H */
+#endif /* _UAPI_LINUX_SHMDEV_H */
