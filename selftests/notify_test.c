@@ -6,10 +6,14 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <stdatomic.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -71,20 +75,100 @@ FIXTURE_TEARDOWN(notify)
 	close(self->fd);
 }
 
-/* NOTIFY returns the incremented sequence; GET_INFO agrees. */
+/*
+ * NOTIFY returns the incremented sequence, with nobody waiting too;
+ * GET_INFO agrees. A file opened write-only may notify.
+ */
 TEST_F(notify, notify_increments)
 {
-	__u64 s0 = info_seq(self->fd);
-	int ro = shmdev_open(O_RDONLY);
+	__u64 s0 = info_seq(self->fd), seq;
+	int wo = shmdev_open(O_WRONLY);
 
 	ASSERT_NE(~0ULL, s0);
 	EXPECT_EQ(s0 + 1, notify(self->fd));
+	EXPECT_EQ(s0 + 1, info_seq(self->fd));
 	EXPECT_EQ(s0 + 2, notify(self->fd));
-	/* Any open file may notify, a read-only one too. */
-	ASSERT_LE(0, ro);
-	EXPECT_EQ(s0 + 3, notify(ro));
-	close(ro);
+	ASSERT_LE(0, wo);
+	EXPECT_EQ(s0 + 3, notify(wo));
+	close(wo);
 	EXPECT_EQ(s0 + 3, info_seq(self->fd));
+	/* The NOTIFYs nobody waited for are not lost: WAIT sees them. */
+	seq = s0;
+	EXPECT_EQ(0, wait_seq(self->fd, &seq, 0));
+	EXPECT_EQ(s0 + 3, seq);
+}
+
+/*
+ * NOTIFY needs a file opened for writing: through a read-only one it
+ * fails with EBADF, the sequence does not move, the result is not
+ * written, nobody becomes ready and nothing is acknowledged. The
+ * read-only file may still WAIT.
+ */
+TEST_F(notify, notify_needs_write)
+{
+	const __u64 poison = 0xa5a5a5a5a5a5a5a5ULL;
+	struct pollfd pfd[2];
+	__u64 s0, res, seq;
+	int ro = shmdev_open(O_RDONLY);
+
+	ASSERT_LE(0, ro);
+	s0 = info_seq(self->fd);
+	ASSERT_NE(~0ULL, s0);
+	for (int i = 0; i < 3; i++) {
+		res = poison;
+		EXPECT_EQ(-1, ioctl(ro, SHMDEV_IOC_NOTIFY, &res));
+		EXPECT_EQ(EBADF, errno);
+		EXPECT_EQ(poison, res);
+	}
+	EXPECT_EQ(s0, info_seq(self->fd));
+	pfd[0] = (struct pollfd){ .fd = self->fd, .events = POLLIN | POLLPRI };
+	pfd[1] = (struct pollfd){ .fd = ro, .events = POLLIN | POLLPRI };
+	EXPECT_EQ(0, poll(pfd, 2, 0));
+	seq = s0;
+	EXPECT_EQ(-ETIMEDOUT, wait_seq(ro, &seq, 0));
+
+	/* A reader waits for the writer's NOTIFY, and sees it. */
+	ASSERT_EQ(s0 + 1, notify(self->fd));
+	EXPECT_EQ(1, poll(&pfd[1], 1, 0));
+	EXPECT_EQ(0, wait_seq(ro, &seq, -1));
+	EXPECT_EQ(s0 + 1, seq);
+	EXPECT_EQ(0, poll(&pfd[1], 1, 0));
+	res = poison;
+	EXPECT_EQ(-1, ioctl(ro, SHMDEV_IOC_NOTIFY, &res));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(s0 + 1, info_seq(self->fd));
+	close(ro);
+}
+
+/* The same for a named region's file opened with SHMDEV_OPEN_RDONLY. */
+TEST_F(notify, notify_needs_write_named)
+{
+	struct shmdev_open o = {
+		.size = 4096, .mode = 0600,
+		.flags = SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL |
+			 SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_CLOEXEC,
+	};
+	__u64 res = 7, s0;
+	int rw, ro;
+
+	snprintf(o.name, sizeof(o.name), "notify-ro-%d", (int)getpid());
+	rw = ioctl(self->fd, SHMDEV_IOC_OPEN, &o);
+	if (rw < 0 && errno == EOPNOTSUPP)
+		SKIP(return, "no named regions here: %s", strerror(errno));
+	ASSERT_LE(0, rw) TH_LOG("OPEN %s: %s", o.name, strerror(errno));
+	o.flags = SHMDEV_OPEN_RDONLY | SHMDEV_OPEN_CLOEXEC;
+	ro = ioctl(self->fd, SHMDEV_IOC_OPEN, &o);
+	ASSERT_LE(0, ro) TH_LOG("OPEN %s read-only: %s", o.name, strerror(errno));
+	s0 = info_seq(rw);
+	ASSERT_NE(~0ULL, s0);
+	EXPECT_EQ(-1, ioctl(ro, SHMDEV_IOC_NOTIFY, &res));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(7ULL, res);
+	EXPECT_EQ(s0, info_seq(ro));
+	EXPECT_EQ(s0 + 1, notify(rw));
+	EXPECT_EQ(s0 + 1, info_seq(ro));
+	close(ro);
+	close(rw);
 }
 
 /* WAIT returns at once, with the current sequence, once it has moved. */
@@ -144,10 +228,21 @@ TEST_F(notify, bad_input)
 	struct shmdev_wait w = { .seq = seq - 1, .timeout_ns = 0 };
 
 	ASSERT_NE(~0ULL, seq);
-	w.flags = 1;
+	/* Unknown flag bits, alone or beside SHMDEV_WAIT_ABSTIME. */
+	w.flags = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = SHMDEV_WAIT_ABSTIME | 2;
 	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
 	EXPECT_EQ(EINVAL, errno);
 	w.flags = 0x80000000;
+	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = SHMDEV_WAIT_ABSTIME | 0x80000000;
+	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	w.flags = SHMDEV_WAIT_ABSTIME;
+	w.pad = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
 	EXPECT_EQ(EINVAL, errno);
 	w.flags = 0;
@@ -167,67 +262,713 @@ TEST_F(notify, bad_input)
 	EXPECT_EQ(seq, info_seq(self->fd));
 }
 
-static volatile sig_atomic_t got_usr1;
-
-static void on_usr1(int sig)
+/* WAIT with SHMDEV_WAIT_ABSTIME until @abs_ns; 0 or -errno. */
+static int wait_abs(int fd, __u64 *seq, __s64 abs_ns)
 {
-	got_usr1 = 1;
+	struct shmdev_wait w = {
+		.seq = *seq, .timeout_ns = abs_ns, .flags = SHMDEV_WAIT_ABSTIME,
+	};
+
+	if (ioctl(fd, SHMDEV_IOC_WAIT, &w))
+		return -errno;
+	*seq = w.seq;
+	return 0;
 }
 
-/* Exit codes of the child of wait_interrupted. */
-enum {
-	INTR_OK,
-	INTR_SIGACTION = 20,	/* could not install the handler */
-	INTR_NOT_EINTR,		/* WAIT ended with something else */
-	INTR_NO_SIGNAL,		/* EINTR, but the handler never ran */
-	INTR_WROTE_SEQ,		/* EINTR, but the argument was written */
-};
+/*
+ * An absolute deadline in the future: ETIMEDOUT at that CLOCK_MONOTONIC
+ * time, not before it and not absurdly later, the argument unchanged.
+ */
+TEST_F(notify, abstime_future)
+{
+	const __s64 delays_ms[] = { 20, 300 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(delays_ms); i++) {
+		__u64 seq = info_seq(self->fd);
+		struct shmdev_wait w, copy;
+		uint64_t t0 = sd_now_ns(), t1;
+		__s64 deadline = t0 + delays_ms[i] * 1000000;
+
+		w = (struct shmdev_wait){ .seq = seq, .timeout_ns = deadline,
+					  .flags = SHMDEV_WAIT_ABSTIME };
+		copy = w;
+		EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+		EXPECT_EQ(ETIMEDOUT, errno);
+		t1 = sd_now_ns();
+		EXPECT_EQ(0, memcmp(&w, &copy, sizeof(w)));
+		EXPECT_LE((uint64_t)deadline, t1);
+		/* A deadline taken as relative would be hours away. */
+		EXPECT_GT((uint64_t)deadline + 5000000000ULL, t1);
+		TH_LOG("deadline %lld ms ahead: returned %.2f ms after it",
+		       (long long)delays_ms[i], ((double)t1 - deadline) / 1e6);
+	}
+}
 
 /*
- * A signal ends an infinite WAIT with EINTR, with or without SA_RESTART.
- * The child is seen asleep in WAIT before the signal is sent, its handler
- * must have run, and each way the child can fail has its own exit code,
- * apart from a child killed by a signal.
+ * A deadline already past: ETIMEDOUT at once (a time in the past read
+ * as relative would sleep as long as the machine has been up), 0 when
+ * the sequence moved.
  */
-TEST_F(notify, wait_interrupted)
+TEST_F(notify, abstime_past)
 {
-	const int flags[] = { 0, SA_RESTART };
+	__u64 seq = info_seq(self->fd), old;
+	uint64_t now = sd_now_ns();
+	const __s64 past[] = { 0, 1, (__s64)now / 2, (__s64)now - 1000000 };
+
+	ASSERT_NE(~0ULL, seq);
+	for (unsigned int i = 0; i < ARRAY_SIZE(past); i++) {
+		double t0 = sd_now();
+		__u64 s = seq;
+
+		EXPECT_EQ(-ETIMEDOUT, wait_abs(self->fd, &s, past[i]))
+			TH_LOG("deadline %lld", (long long)past[i]);
+		EXPECT_GT(1.0, sd_now() - t0) TH_LOG("deadline %lld", (long long)past[i]);
+		EXPECT_EQ(seq, s);
+	}
+	old = seq;
+	ASSERT_EQ(seq + 1, notify(self->fd));
+	for (unsigned int i = 0; i < ARRAY_SIZE(past); i++) {
+		__u64 s = old;
+
+		EXPECT_EQ(0, wait_abs(self->fd, &s, past[i]));
+		EXPECT_EQ(seq + 1, s);
+	}
+}
+
+/*
+ * A sequence that already moved: 0 at once, with the current sequence,
+ * whatever the deadline; one that moves while WAIT sleeps towards a
+ * deadline: 0 as soon as it does.
+ */
+TEST_F(notify, abstime_wakes)
+{
+	__u64 seq = info_seq(self->fd), s;
+	uint64_t t0;
+	pid_t pid;
+
+	ASSERT_NE(~0ULL, seq);
+	ASSERT_EQ(seq + 1, notify(self->fd));
+	s = seq;
+	t0 = sd_now_ns();
+	EXPECT_EQ(0, wait_abs(self->fd, &s, INT64_MAX));
+	EXPECT_EQ(seq + 1, s);
+	s = seq;
+	EXPECT_EQ(0, wait_abs(self->fd, &s, t0 + 60000000000LL));
+	EXPECT_EQ(seq + 1, s);
+	EXPECT_GT(1.0, (sd_now_ns() - t0) / 1e9);
+
+	/* Asleep until a deadline a minute away, woken by NOTIFY. */
+	seq++;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 cs = seq;
+
+		if (wait_abs(self->fd, &cs, sd_now_ns() + 60000000000LL))
+			_exit(1);
+		_exit(cs == seq + 1 ? 0 : 2);
+	}
+	if (!await_sleeping(pid, pid, self->fd)) {
+		kill_all(&pid, 1);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+	}
+	ASSERT_EQ(seq + 1, notify(self->fd));
+	EXPECT_EQ(1, reap_within(&pid, 1, 10));
+}
+
+static volatile sig_atomic_t got_alarm;
+
+static void on_alarm(int sig)
+{
+	got_alarm = 1;
+}
+
+/*
+ * A negative absolute time is EINVAL, whether or not the sequence moved,
+ * and the argument is left alone. (Were it taken as "forever", the alarm
+ * would end the WAIT with EINTR instead of a hang.)
+ */
+TEST_F(notify, abstime_negative)
+{
+	const __s64 bad[] = { -1, -1000000000LL, INT64_MIN };
+	struct sigaction sa = { .sa_handler = on_alarm };
 	__u64 seq = info_seq(self->fd);
 
 	ASSERT_NE(~0ULL, seq);
-	for (int i = 0; i < 2; i++) {
-		pid_t pid = fork();
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	for (unsigned int i = 0; i < ARRAY_SIZE(bad); i++) {
+		for (int moved = 0; moved < 2; moved++) {
+			struct shmdev_wait w = {
+				.seq = moved ? seq - 1 : seq, .timeout_ns = bad[i],
+				.flags = SHMDEV_WAIT_ABSTIME,
+			}, copy = w;
 
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
-			struct sigaction sa = {
-				.sa_handler = on_usr1, .sa_flags = flags[i],
-			};
-			struct shmdev_wait w = { .seq = seq, .timeout_ns = -1 };
-			int ret;
-
-			sigemptyset(&sa.sa_mask);
-			if (sigaction(SIGUSR1, &sa, NULL))
-				_exit(INTR_SIGACTION);
-			ret = ioctl(self->fd, SHMDEV_IOC_WAIT, &w);
-			if (ret != -1 || errno != EINTR)
-				_exit(INTR_NOT_EINTR);
-			if (!got_usr1)
-				_exit(INTR_NO_SIGNAL);
-			if (w.seq != seq || w.timeout_ns != -1)
-				_exit(INTR_WROTE_SEQ);
-			_exit(INTR_OK);
+			got_alarm = 0;
+			alarm(2);
+			EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, &w));
+			EXPECT_EQ(EINVAL, errno) TH_LOG("deadline %lld, %s",
+				(long long)bad[i], moved ? "moved" : "not moved");
+			alarm(0);
+			EXPECT_EQ(0, got_alarm);
+			EXPECT_EQ(0, memcmp(&w, &copy, sizeof(w)));
 		}
-		TH_LOG("%s", flags[i] ? "SA_RESTART" : "no SA_RESTART");
+	}
+	EXPECT_EQ(seq, info_seq(self->fd));
+}
+
+/*
+ * A WAIT that fails acknowledges nothing: a file with news it has not
+ * acknowledged stays ready after a WAIT that times out (relative or
+ * absolute) and after one that cannot write its result back (the
+ * argument on a read-only page: EFAULT).
+ */
+TEST_F(notify, failed_wait_acks_nothing)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN | POLLPRI };
+	int other = shmdev_open(O_RDWR);
+	struct shmdev_wait w, *ro;
+	__u64 old, seq, s;
+	long psz = page_size();
+
+	ASSERT_LE(0, other);
+	old = info_seq(self->fd);
+	seq = notify(other);
+	ASSERT_EQ(old + 1, seq);
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+
+	/* Waiting for news after seq: times out. */
+	s = seq;
+	EXPECT_EQ(-ETIMEDOUT, wait_seq(self->fd, &s, 0));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(-ETIMEDOUT, wait_seq(self->fd, &s, 10000000));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(-ETIMEDOUT, wait_abs(self->fd, &s, sd_now_ns() + 10000000));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(seq, s);
+
+	/* News found, result not writable: EFAULT, still ready. */
+	for (int abs = 0; abs < 2; abs++) {
+		ro = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, ro);
+		w = (struct shmdev_wait){ .seq = old };
+		if (abs) {
+			w.flags = SHMDEV_WAIT_ABSTIME;
+			w.timeout_ns = sd_now_ns() + 10000000000LL;
+		}
+		*ro = w;
+		ASSERT_EQ(0, mprotect(ro, psz, PROT_READ));
+		EXPECT_EQ(-1, ioctl(self->fd, SHMDEV_IOC_WAIT, ro));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(0, memcmp(ro, &w, sizeof(w)));
+		EXPECT_EQ(1, poll(&pfd, 1, 0));
+		munmap(ro, psz);
+	}
+
+	/* A WAIT that succeeds acknowledges. */
+	s = old;
+	EXPECT_EQ(0, wait_seq(self->fd, &s, 0));
+	EXPECT_EQ(seq, s);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	close(other);
+}
+
+/*
+ * The state of a WAIT that a child makes, in memory the test shares with
+ * it: the argument as the call left it, the times around the call, and
+ * after an EINTR a second call with the argument as it was rewritten.
+ */
+struct waiter {
+	_Atomic int handled;		/* runs of the child's SIGUSR1 handler */
+	_Atomic int done;		/* the first WAIT returned */
+	int ret, err, ret2, err2;
+	struct shmdev_wait w, w2;
+	uint64_t t0, t1, t2;		/* before, after the first, after the second */
+	char cgroup[128];		/* a cgroup to join first, or "" */
+};
+
+static struct waiter *cur_waiter;
+
+static void count_usr1(int sig)
+{
+	atomic_fetch_add(&cur_waiter->handled, 1);
+}
+
+static struct waiter *waiter_new(void)
+{
+	struct waiter *wt = mmap(NULL, sizeof(*wt), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return wt == MAP_FAILED ? NULL : wt;
+}
+
+/* No SIGUSR1 handler, for spawn_waiter(). */
+#define NO_HANDLER	(-1)
+
+/*
+ * A child that WAITs on @fd for @seq with @timeout_ns and @flags, with a
+ * SIGUSR1 handler installed with @sa_flags (or none); after EINTR it
+ * calls again with the argument as the first call left it.
+ */
+static pid_t spawn_waiter(int fd, struct waiter *wt, __u64 seq,
+			  __s64 timeout_ns, __u32 flags, int sa_flags)
+{
+	pid_t pid;
+
+	memset(wt, 0, offsetof(struct waiter, cgroup));
+	wt->ret = wt->ret2 = 1;
+	wt->w = (struct shmdev_wait){ .seq = seq, .timeout_ns = timeout_ns,
+				      .flags = flags };
+	pid = fork();
+	if (pid)
+		return pid;
+	cur_waiter = wt;
+	if (sa_flags != NO_HANDLER) {
+		struct sigaction sa = { .sa_handler = count_usr1, .sa_flags = sa_flags };
+
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			_exit(20);
+	}
+	if (wt->cgroup[0]) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", wt->cgroup);
+		if (write_text(path, "0"))
+			_exit(21);
+	}
+	wt->t0 = sd_now_ns();
+	wt->ret = ioctl(fd, SHMDEV_IOC_WAIT, &wt->w);
+	wt->err = errno;
+	wt->t1 = sd_now_ns();
+	atomic_store(&wt->done, 1);
+	if (wt->ret && wt->err == EINTR) {
+		wt->w2 = wt->w;
+		wt->ret2 = ioctl(fd, SHMDEV_IOC_WAIT, &wt->w2);
+		wt->err2 = errno;
+		wt->t2 = sd_now_ns();
+	}
+	_exit(0);
+}
+
+/* Sleeps until @t (CLOCK_MONOTONIC, ns). */
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000ULL,
+			       .tv_nsec = t % 1000000000ULL };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Waits up to 10 s for the child's handler to have run @n times. */
+static bool await_handled(struct waiter *wt, int n)
+{
+	for (double end = sd_now() + 10; sd_now() < end; usleep(1000))
+		if (atomic_load(&wt->handled) >= n)
+			return true;
+	return false;
+}
+
+/*
+ * The timeout of the WAITs that must keep their deadline across signals
+ * and stops, and how late they may end: a WAIT that restarted with a
+ * fresh timeout after a disturbance at T/3 or later ends at 4T/3 or
+ * later, beyond T + 0.4 T.
+ */
+#define DEADLINE_NS	1500000000LL
+#define LATE_NS		(DEADLINE_NS * 2 / 5)
+
+/*
+ * The argument of a WAIT with a relative timeout of DEADLINE_NS that a
+ * signal interrupted: the absolute deadline, with SHMDEV_WAIT_ABSTIME, the
+ * sequence and pad as given. The call began after t0 and before @t_end.
+ */
+static bool rewritten_as_deadline(const struct shmdev_wait *w, __u64 seq,
+				  uint64_t t0, uint64_t t_end)
+{
+	if (w->flags != SHMDEV_WAIT_ABSTIME || w->seq != seq || w->pad) {
+		fprintf(stderr, "# argument after the signal: seq %llu (given %llu), timeout %lld, flags %#x, pad %u\n",
+			(unsigned long long)w->seq, (unsigned long long)seq,
+			(long long)w->timeout_ns, w->flags, w->pad);
+		return false;
+	}
+	if ((uint64_t)w->timeout_ns < t0 + DEADLINE_NS ||
+	    (uint64_t)w->timeout_ns > t_end + DEADLINE_NS) {
+		fprintf(stderr, "# deadline %lld is %.3f s after the call began, %.3f s expected\n",
+			(long long)w->timeout_ns,
+			((double)w->timeout_ns - t0) / 1e9, DEADLINE_NS / 1e9);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A handler installed without SA_RESTART: WAIT fails with EINTR after
+ * the handler ran. With no timeout the argument is left alone. With a
+ * relative timeout it holds the absolute deadline and
+ * SHMDEV_WAIT_ABSTIME, and the same call made again times out at that
+ * original deadline.
+ */
+TEST_F(notify, eintr_without_sa_restart)
+{
+	__u64 seq = info_seq(self->fd);
+	struct waiter *wt = waiter_new();
+	pid_t pid;
+
+	ASSERT_NE(~0ULL, seq);
+	ASSERT_NE(NULL, wt);
+
+	/* Forever: EINTR, the argument as given. */
+	pid = spawn_waiter(self->fd, wt, seq, -1, 0, 0);
+	ASSERT_LE(0, pid);
+	if (!await_sleeping(pid, pid, self->fd)) {
+		kill_all(&pid, 1);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+	}
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	/* The second call, with the same argument, waits forever: stop it. */
+	ASSERT_TRUE(await_handled(wt, 1));
+	for (double end = sd_now() + 10; !atomic_load(&wt->done) && sd_now() < end;)
+		usleep(1000);
+	EXPECT_TRUE(atomic_load(&wt->done));
+	kill_all(&pid, 1);
+	EXPECT_EQ(-1, wt->ret);
+	EXPECT_EQ(EINTR, wt->err);
+	EXPECT_EQ(1, atomic_load(&wt->handled));
+	EXPECT_EQ(seq, wt->w.seq);
+	EXPECT_EQ(-1, wt->w.timeout_ns);
+	EXPECT_EQ(0U, wt->w.flags);
+
+	/* A relative timeout: the deadline survives the EINTR. */
+	pid = spawn_waiter(self->fd, wt, seq, DEADLINE_NS, 0, 0);
+	ASSERT_LE(0, pid);
+	if (!await_sleeping(pid, pid, self->fd)) {
+		kill_all(&pid, 1);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+	}
+	sleep_until(wt->t0 + DEADLINE_NS / 3);
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(1, reap_within(&pid, 1, 10));
+	EXPECT_EQ(-1, wt->ret);
+	EXPECT_EQ(EINTR, wt->err);
+	EXPECT_EQ(1, atomic_load(&wt->handled));
+	EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, wt->t1));
+	EXPECT_EQ(-1, wt->ret2);
+	EXPECT_EQ(ETIMEDOUT, wt->err2);
+	/* Not before the deadline, and not a fresh timeout later. */
+	EXPECT_LE((uint64_t)wt->w.timeout_ns, wt->t2);
+	EXPECT_GT(wt->t0 + DEADLINE_NS + LATE_NS, wt->t2);
+	EXPECT_EQ(0, memcmp(&wt->w, &wt->w2, sizeof(wt->w)));
+	TH_LOG("EINTR after %.3f s, timed out %.3f s after the first call began",
+	       (wt->t1 - wt->t0) / 1e9, (wt->t2 - wt->t0) / 1e9);
+	EXPECT_EQ(seq, info_seq(self->fd));
+	munmap(wt, sizeof(*wt));
+}
+
+/*
+ * What a WAIT must sleep through: a stop and a continue, a ptrace attach
+ * (PTRACE_SEIZE, PTRACE_INTERRUPT, then a detach), a SIGUSR1 handler
+ * installed with SA_RESTART, the cgroup freezer.
+ */
+enum disturbance { D_STOP, D_PTRACE, D_HANDLER, D_FREEZE };
+
+FIXTURE(disturb) {
+	int fd;
+	char cgroup[128];	/* the freezer's cgroup, once made */
+};
+
+FIXTURE_VARIANT(disturb) {
+	enum disturbance kind;
+};
+
+FIXTURE_VARIANT_ADD(disturb, stop) { .kind = D_STOP };
+FIXTURE_VARIANT_ADD(disturb, ptrace) { .kind = D_PTRACE };
+FIXTURE_VARIANT_ADD(disturb, sa_restart) { .kind = D_HANDLER };
+FIXTURE_VARIANT_ADD(disturb, freezer) { .kind = D_FREEZE };
+
+#define CG_ROOT		"/sys/fs/cgroup"
+
+FIXTURE_SETUP(disturb)
+{
+	char path[160];
+
+	self->cgroup[0] = 0;
+	self->fd = shmdev_open(O_RDWR);
+	ASSERT_LE(0, self->fd);
+	if (variant->kind != D_FREEZE)
+		return;
+	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		SKIP(return, "no cgroup v2: %s", strerror(errno));
+	snprintf(self->cgroup, sizeof(self->cgroup), CG_ROOT "/shmdev-freeze-%d",
+		 (int)getpid());
+	if (mkdir(self->cgroup, 0755)) {
+		self->cgroup[0] = 0;
+		SKIP(return, "cannot make a cgroup: %s", strerror(errno));
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.freeze", self->cgroup);
+	if (access(path, W_OK)) {
+		rmdir(self->cgroup);
+		self->cgroup[0] = 0;
+		SKIP(return, "no cgroup freezer (cgroup.freeze)");
+	}
+}
+
+FIXTURE_TEARDOWN(disturb)
+{
+	close(self->fd);
+	if (self->cgroup[0])
+		rmdir(self->cgroup);
+}
+
+/* The freezer's cgroup.events says "frozen @want" within 10 s. */
+static bool await_frozen(const char *cg, int want)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	for (double end = sd_now() + 10; sd_now() < end; usleep(1000))
+		if (proc_field(path, "frozen") == want)
+			return true;
+	return false;
+}
+
+/*
+ * Disturbs the waiting child @pid the variant's way, for @hold_ns where
+ * the disturbance lasts (a stop, a ptrace stop, a freeze), and returns
+ * once it is over. False, with the reason on stderr, when it could not.
+ */
+static bool disturb_waiter(enum disturbance kind, pid_t pid, struct waiter *wt,
+			   const char *cg, uint64_t hold_ns)
+{
+	char path[160];
+	int status;
+
+	switch (kind) {
+	case D_STOP:
+		if (kill(pid, SIGSTOP) || waitpid(pid, &status, WUNTRACED) != pid ||
+		    !WIFSTOPPED(status)) {
+			fprintf(stderr, "# the child did not stop\n");
+			return false;
+		}
+		sleep_until(sd_now_ns() + hold_ns);
+		return !kill(pid, SIGCONT);
+	case D_PTRACE:
+		if (ptrace(PTRACE_SEIZE, pid, 0, 0) ||
+		    ptrace(PTRACE_INTERRUPT, pid, 0, 0)) {
+			fprintf(stderr, "# PTRACE_SEIZE, PTRACE_INTERRUPT: %s\n",
+				strerror(errno));
+			return false;
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ||
+		    status >> 16 != PTRACE_EVENT_STOP) {
+			fprintf(stderr, "# no ptrace stop: status %#x\n", status);
+			return false;
+		}
+		sleep_until(sd_now_ns() + hold_ns);
+		if (ptrace(PTRACE_DETACH, pid, 0, 0)) {
+			fprintf(stderr, "# PTRACE_DETACH: %s\n", strerror(errno));
+			return false;
+		}
+		return true;
+	case D_HANDLER: {
+		int n = atomic_load(&wt->handled) + 1;
+
+		if (kill(pid, SIGUSR1) || !await_handled(wt, n)) {
+			fprintf(stderr, "# the SIGUSR1 handler did not run\n");
+			return false;
+		}
+		return true;
+	}
+	case D_FREEZE:
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", cg);
+		if (write_text(path, "1") || !await_frozen(cg, 1)) {
+			fprintf(stderr, "# the cgroup did not freeze\n");
+			return false;
+		}
+		sleep_until(sd_now_ns() + hold_ns);
+		if (write_text(path, "0") || !await_frozen(cg, 0)) {
+			fprintf(stderr, "# the cgroup did not thaw\n");
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static pid_t spawn_disturbed(FIXTURE_DATA(disturb) *self,
+			     const FIXTURE_VARIANT(disturb) *variant,
+			     struct waiter *wt, __u64 seq, __s64 timeout_ns)
+{
+	snprintf(wt->cgroup, sizeof(wt->cgroup), "%s", self->cgroup);
+	return spawn_waiter(self->fd, wt, seq, timeout_ns, 0,
+			    variant->kind == D_HANDLER ? SA_RESTART : NO_HANDLER);
+}
+
+/*
+ * A WAIT, forever or for a minute, sleeps on through the disturbance,
+ * twice: it has not returned, it sleeps in WAIT again, and a NOTIFY then
+ * wakes it with 0 and the new sequence.
+ */
+TEST_F(disturb, then_notify)
+{
+	const __s64 timeouts[] = { -1, 60000000000LL };
+	struct waiter *wt = waiter_new();
+	__u64 seq;
+
+	ASSERT_NE(NULL, wt);
+	for (unsigned int i = 0; i < ARRAY_SIZE(timeouts); i++) {
+		pid_t pid;
+
+		seq = info_seq(self->fd);
+		ASSERT_NE(~0ULL, seq);
+		pid = spawn_disturbed(self, variant, wt, seq, timeouts[i]);
+		ASSERT_LE(0, pid);
+		for (int round = 0; round < 2; round++) {
+			if (!await_sleeping(pid, pid, self->fd)) {
+				kill_all(&pid, 1);
+				ASSERT_TRUE(false) TH_LOG("the child does not sleep in WAIT");
+			}
+			if (!disturb_waiter(variant->kind, pid, wt, self->cgroup,
+					    100000000)) {
+				kill_all(&pid, 1);
+				ASSERT_TRUE(false);
+			}
+		}
+		if (!await_sleeping(pid, pid, self->fd)) {
+			kill_all(&pid, 1);
+			ASSERT_TRUE(false) TH_LOG("WAIT (timeout %lld) ended: %d, %s",
+				(long long)timeouts[i], wt->ret, strerror(wt->err));
+		}
+		EXPECT_EQ(0, atomic_load(&wt->done));
+		EXPECT_EQ(seq + 1, notify(self->fd));
+		EXPECT_EQ(1, reap_within(&pid, 1, 10));
+		EXPECT_EQ(0, wt->ret) TH_LOG("timeout %lld: %s",
+					     (long long)timeouts[i], strerror(wt->err));
+		EXPECT_EQ(seq + 1, wt->w.seq);
+		if (variant->kind == D_HANDLER)
+			EXPECT_EQ(2, atomic_load(&wt->handled));
+		TH_LOG("timeout %lld: argument after: timeout %lld, flags %#x",
+		       (long long)timeouts[i], (long long)wt->w.timeout_ns,
+		       wt->w.flags);
+	}
+	munmap(wt, sizeof(*wt));
+}
+
+/*
+ * A WAIT of DEADLINE_NS, disturbed at a third of it and again later,
+ * times out at its original deadline: not before it, and not a fresh
+ * timeout after the disturbance. For a handler, the argument now holds
+ * the absolute deadline with SHMDEV_WAIT_ABSTIME.
+ */
+TEST_F(disturb, keeps_deadline)
+{
+	struct waiter *wt = waiter_new();
+	uint64_t last = 0, elapsed;
+	int disturbed = 0;
+	__u64 seq;
+	pid_t pid;
+
+	ASSERT_NE(NULL, wt);
+	seq = info_seq(self->fd);
+	ASSERT_NE(~0ULL, seq);
+	pid = spawn_disturbed(self, variant, wt, seq, DEADLINE_NS);
+	ASSERT_LE(0, pid);
+	for (int round = 0; round < 2; round++) {
+		if (!await_sleeping(pid, pid, self->fd)) {
+			kill_all(&pid, 1);
+			ASSERT_TRUE(false) TH_LOG("the child does not sleep in WAIT");
+		}
+		sleep_until(wt->t0 + (round + 1) * DEADLINE_NS / 3);
+		/* Too late to prove anything, and it might time out meanwhile. */
+		if (sd_now_ns() > wt->t0 + DEADLINE_NS * 3 / 4)
+			break;
+		if (!disturb_waiter(variant->kind, pid, wt, self->cgroup,
+				    DEADLINE_NS / 6)) {
+			kill_all(&pid, 1);
+			ASSERT_TRUE(false);
+		}
+		last = sd_now_ns();
+		disturbed++;
+	}
+	EXPECT_EQ(1, reap_within(&pid, 1, 10));
+	ASSERT_LT(0, disturbed) TH_LOG("the machine is too slow to disturb the WAIT in time");
+	elapsed = wt->t1 - wt->t0;
+	TH_LOG("%d disturbances, the last %.3f s in; ETIMEDOUT after %.3f s (deadline %.3f s)",
+	       disturbed, (last - wt->t0) / 1e9, elapsed / 1e9, DEADLINE_NS / 1e9);
+	EXPECT_EQ(-1, wt->ret);
+	EXPECT_EQ(ETIMEDOUT, wt->err);
+	EXPECT_LE((uint64_t)DEADLINE_NS, elapsed);
+	EXPECT_GT((uint64_t)(DEADLINE_NS + LATE_NS), elapsed);
+	EXPECT_EQ(seq, wt->w.seq);
+	if (variant->kind == D_HANDLER) {
+		EXPECT_EQ(disturbed, atomic_load(&wt->handled));
+		EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, wt->t1));
+	} else {
+		TH_LOG("argument after: timeout %lld (%.3f s after the call), flags %#x",
+		       (long long)wt->w.timeout_ns,
+		       ((double)wt->w.timeout_ns - wt->t0) / 1e9, wt->w.flags);
+	}
+	EXPECT_EQ(seq, info_seq(self->fd));
+	munmap(wt, sizeof(*wt));
+}
+
+/*
+ * A fatal signal ends a WAIT, forever or with a timeout, relative or
+ * absolute, and the process with it, at once: SIGKILL, and SIGTERM with
+ * no handler. A stopped waiter dies of SIGKILL too.
+ */
+TEST_F(notify, fatal_signal_ends_wait)
+{
+	const struct {
+		int sig;
+		__s64 timeout_ns;
+		__u32 flags;
+		bool stopped;
+	} cases[] = {
+		{ SIGKILL, -1, 0, false },
+		{ SIGKILL, 60000000000LL, 0, false },
+		{ SIGKILL, 0, SHMDEV_WAIT_ABSTIME, false },
+		{ SIGTERM, 60000000000LL, 0, false },
+		{ SIGTERM, -1, 0, false },
+		{ SIGKILL, 60000000000LL, 0, true },
+	};
+	struct waiter *wt = waiter_new();
+	__u64 seq = info_seq(self->fd);
+
+	ASSERT_NE(NULL, wt);
+	ASSERT_NE(~0ULL, seq);
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		__s64 timeout = cases[i].timeout_ns;
+		double t0;
+		int status;
+		pid_t pid;
+
+		if (cases[i].flags)
+			timeout = sd_now_ns() + 60000000000LL;
+		pid = spawn_waiter(self->fd, wt, seq, timeout, cases[i].flags,
+				   NO_HANDLER);
+		ASSERT_LE(0, pid);
 		if (!await_sleeping(pid, pid, self->fd)) {
 			kill_all(&pid, 1);
 			ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
 		}
-		ASSERT_EQ(0, kill(pid, SIGUSR1));
-		/* A WAIT restarted after the handler would sleep on. */
-		EXPECT_EQ(1, reap_within(&pid, 1, 10));
+		if (cases[i].stopped) {
+			ASSERT_EQ(0, kill(pid, SIGSTOP));
+			ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+			ASSERT_TRUE(WIFSTOPPED(status));
+		}
+		t0 = sd_now();
+		ASSERT_EQ(0, kill(pid, cases[i].sig));
+		EXPECT_TRUE(child_killed_by(pid, cases[i].sig))
+			TH_LOG("case %u: signal %d", i, cases[i].sig);
+		EXPECT_GT(5.0, sd_now() - t0);
+		EXPECT_EQ(0, atomic_load(&wt->done));
 	}
 	EXPECT_EQ(seq, info_seq(self->fd));
+	munmap(wt, sizeof(*wt));
 }
 
 /* SIGKILL ends a waiter; its file goes away with it. */
@@ -505,7 +1246,7 @@ TEST_F(notify, poll_and_select)
 	pid_t pid;
 
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	other = shmdev_open(O_RDONLY);
+	other = shmdev_open(O_WRONLY);
 	ASSERT_LE(0, other);
 	before = info_seq(self->fd);
 	ASSERT_EQ(before + 1, notify(other));
