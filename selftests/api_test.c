@@ -3,8 +3,9 @@
  * Selftests for documented corners of the API: SEEK_DATA and SEEK_HOLE,
  * POSIX_FADV_DONTNEED, mremap() moving a mapping, the exact poll mask,
  * NOTIFY and WAIT whose result cannot be written, PAGE_INFO's count on
- * EFAULT and on a fatal signal, the node's mode against other users, and
- * readv()/writev().
+ * EFAULT and on a fatal signal, read() and write() stopped by a fatal
+ * signal, GET_INFO's owner and charge of the default region, the node's
+ * mode against other users, and readv()/writev().
  *
  * Each failing call is checked for one errno and for having changed
  * nothing. Output buffers are poisoned before each call, so that what the
@@ -972,6 +973,222 @@ TEST_F(api, page_info_killed)
 				  attempt);
 out:
 	munmap(lq, long_query_len(n));
+}
+
+/* Bytes of @len at @p, from the start, that differ from @poison. */
+static size_t prefix_not(const unsigned char *p, size_t len, unsigned char poison)
+{
+	size_t i = 0;
+
+	/* A word at a time: tens of MiB under emulation. */
+	while (i + 8 <= len) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if (v != poison * 0x0101010101010101ULL)
+			break;
+		i += 8;
+	}
+	while (i < len && p[i] != poison)
+		i++;
+	return i;
+}
+
+/* Bytes of @len at @p, from the start, that equal @c. */
+static size_t prefix_of(const unsigned char *p, size_t len, unsigned char c)
+{
+	size_t i = 0;
+
+	while (i + 8 <= len) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if (v != c * 0x0101010101010101ULL)
+			break;
+		i += 8;
+	}
+	while (i < len && p[i] == c)
+		i++;
+	return i;
+}
+
+/*
+ * A fatal signal stops a long read() or write() part way ("read/write
+ * stop on a fatal signal"): killed once the copy has begun, the process
+ * dies before the copy is done. A read() of holes fills a buffer the test
+ * shares with the child with zeroes, page by page; a write() fills the
+ * region with a pattern the test sees through pread(). Attempts whose
+ * kill lands before or after the copy prove nothing and are retried;
+ * one of them must land in the middle.
+ */
+static void io_killed(struct __test_metadata *_metadata, int fd, __u64 max,
+		      bool do_write)
+{
+	const size_t len = max < (64ULL << 20) ? (size_t)max : 64UL << 20;
+	unsigned char *buf, *src = NULL;
+	int hits = 0, attempt;
+	uint64_t t0, full_ns;
+
+	ASSERT_EQ(0, shmdev_reset(fd, len));
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		   -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	if (do_write) {
+		src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, src);
+		memset(src, 'w', len);
+	}
+	memset(buf, POISON, len);
+
+	/* How long the whole copy takes here. */
+	t0 = sd_now_ns();
+	if (do_write) {
+		ASSERT_EQ((ssize_t)len, pwrite(fd, src, len, 0));
+	} else {
+		ASSERT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+	}
+	full_ns = sd_now_ns() - t0;
+	TH_LOG("%s of %zu MiB takes %.1f ms", do_write ? "write()" : "read()",
+	       len >> 20, full_ns / 1e6);
+	ASSERT_EQ(0, shmdev_reset(fd, len));
+	memset(buf, POISON, len);
+	if (full_ns < 5000000)
+		SKIP(goto out, "the copy takes %.2f ms: too short to kill in its middle",
+		     full_ns / 1e6);
+
+	for (attempt = 0; attempt < 10 && hits < 2; attempt++) {
+		size_t done;
+		int pipefd[2];
+		pid_t pid;
+		char c;
+
+		ASSERT_EQ(0, pipe(pipefd));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			ssize_t n;
+
+			close(pipefd[0]);
+			if (write(pipefd[1], "g", 1) != 1)
+				_exit(3);
+			n = do_write ? pwrite(fd, src, len, 0) : pread(fd, buf, len, 0);
+			_exit(n == (ssize_t)len ? 0 : 4);
+		}
+		close(pipefd[1]);
+		ASSERT_EQ(1, read(pipefd[0], &c, 1));
+		close(pipefd[0]);
+		/* Kill it once the copy has begun. */
+		for (double end = sd_now() + 2; sd_now() < end;) {
+			if (do_write) {
+				if (pread(fd, &c, 1, 0) == 1 && c == 'w')
+					break;
+			} else if (buf[0] != POISON) {
+				break;
+			}
+		}
+		kill(pid, SIGKILL);
+		if (!child_killed_by(pid, SIGKILL))
+			continue;	/* done before the kill: proves nothing */
+		if (do_write) {
+			/* What the region holds, through read(). */
+			ASSERT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+			done = prefix_of(buf, len, 'w');
+			/* Written in order: the rest is untouched. */
+			EXPECT_TRUE(all_zero((char *)buf + done, len - done));
+			ASSERT_EQ(0, shmdev_reset(fd, len));
+		} else {
+			done = prefix_not(buf, len, POISON);
+			EXPECT_TRUE(all_zero((char *)buf, done));
+			EXPECT_TRUE(all_bytes(buf + done, POISON, len - done));
+		}
+		TH_LOG("attempt %d: killed after %zu of %zu bytes", attempt, done, len);
+		if (done > 0 && done < len)
+			hits++;
+		memset(buf, POISON, len);
+	}
+	EXPECT_LT(0, hits) TH_LOG("no kill stopped the copy part way in %d attempts",
+				  attempt);
+out:
+	shmdev_reset(fd, 0);
+	munmap(buf, len);
+	if (src)
+		munmap(src, len);
+}
+
+TEST_F(api, read_killed)
+{
+	io_killed(_metadata, self->fd, self->max, false);
+}
+
+TEST_F(api, write_killed)
+{
+	io_killed(_metadata, self->fd, self->max, true);
+}
+
+/*
+ * GET_INFO's owner, mode and charge of the default region: id 1, flag
+ * SHMDEV_INFO_DEFAULT alone, owner root, mode 0600, its size rounded up
+ * to pages charged to the user who last set it (root here), through
+ * files of every mode; every field written (the buffer is poisoned), the
+ * reserved ones with 0.
+ */
+TEST_F(api, info_default_region)
+{
+	const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
+	const __u64 sizes[] = { 4 * self->psz, 3 * self->psz + 1, 1, self->psz };
+
+	if (geteuid())
+		SKIP(return, "needs root, who sizes the region here");
+	for (unsigned int s = 0; s < ARRAY_SIZE(sizes); s++) {
+		__u64 charged = (sizes[s] + self->psz - 1) / self->psz * self->psz;
+
+		ASSERT_EQ(0, shmdev_set_size(self->fd, sizes[s]));
+		for (unsigned int m = 0; m < ARRAY_SIZE(modes); m++) {
+			struct shmdev_info info;
+			int fd = shmdev_open(modes[m]);
+
+			ASSERT_LE(0, fd);
+			ASSERT_EQ(0, shmdev_info(fd, &info));
+			EXPECT_EQ(sizes[s], info.size);
+			EXPECT_EQ(self->max, info.max_size);
+			EXPECT_EQ(1U, info.id);
+			EXPECT_EQ((__u32)SHMDEV_INFO_DEFAULT, info.flags);
+			EXPECT_EQ(0U, info.uid);
+			EXPECT_EQ(0U, info.gid);
+			EXPECT_EQ(0600U, info.mode);
+			EXPECT_EQ(0U, info.charged_uid);
+			EXPECT_EQ(charged, info.charged) TH_LOG("size %llu",
+				(unsigned long long)sizes[s]);
+			for (unsigned int i = 0; i < ARRAY_SIZE(info.reserved); i++)
+				EXPECT_EQ(0ULL, info.reserved[i]);
+			close(fd);
+		}
+	}
+	EXPECT_EQ(6U, ARRAY_SIZE(((struct shmdev_info *)0)->reserved));
+	EXPECT_EQ(120U, sizeof(struct shmdev_info));
+}
+
+/*
+ * An empty default region has nothing reserved: charged 0, and
+ * charged_uid (__u32)-1, "nothing charged".
+ */
+TEST_F(api, info_default_region_empty)
+{
+	struct shmdev_info info;
+
+	ASSERT_EQ(0, shmdev_set_size(self->fd, 0));
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(0ULL, info.size);
+	EXPECT_EQ(0ULL, info.charged);
+	EXPECT_EQ((__u32)-1, info.charged_uid);
+	EXPECT_EQ((__u32)SHMDEV_INFO_DEFAULT, info.flags);
+	ASSERT_EQ(0, shmdev_set_size(self->fd, self->psz));
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ((__u64)self->psz, info.charged);
+	if (!geteuid()) {
+		EXPECT_EQ(0U, info.charged_uid);
+	}
 }
 
 /*

@@ -111,6 +111,57 @@ TEST_F(map, mremap_no_growth)
 	munmap(q, 2 * psz);
 }
 
+/*
+ * Region pages are never executable: mmap() with PROT_EXEC fails with
+ * EPERM, whatever else is asked and whatever the file's mode, and
+ * mprotect() cannot add PROT_EXEC to a shared mapping later (EACCES),
+ * which stays as it was.
+ */
+TEST_F(map, exec_refused)
+{
+	const int prots[] = { PROT_EXEC, PROT_READ | PROT_EXEC,
+			      PROT_READ | PROT_WRITE | PROT_EXEC };
+	long psz = self->psz;
+	struct shmdev_info info;
+	int ro = shmdev_open(O_RDONLY);
+	char *p, *q;
+
+	ASSERT_LE(0, ro);
+	for (unsigned int i = 0; i < ARRAY_SIZE(prots); i++) {
+		EXPECT_EQ(MAP_FAILED, map_region(self->fd, 2 * psz, prots[i], 0));
+		EXPECT_EQ(EPERM, errno) TH_LOG("prot %#x", prots[i]);
+		if (prots[i] & PROT_WRITE)
+			continue;
+		EXPECT_EQ(MAP_FAILED, map_region(ro, 2 * psz, prots[i], 0));
+		EXPECT_EQ(EPERM, errno) TH_LOG("prot %#x, read-only file", prots[i]);
+	}
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(0U, info.nr_mappings);
+
+	p = map_region(self->fd, 2 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	q = map_region(ro, 2 * psz, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	p[0] = 'x';
+	EXPECT_EQ(-1, mprotect(p, 2 * psz, PROT_READ | PROT_WRITE | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect(p, psz, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect(q, psz, PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	/* Still mapped as before, unsplit. */
+	EXPECT_EQ(0, probe_write(p + psz, 'y'));
+	EXPECT_EQ('x', q[0]);
+	EXPECT_EQ('y', q[psz]);
+	ASSERT_EQ(0, shmdev_info(self->fd, &info));
+	EXPECT_EQ(2U, info.nr_mappings);
+	/* Dropping rights works. */
+	EXPECT_EQ(0, mprotect(p, psz, PROT_READ));
+	munmap(p, 2 * psz);
+	munmap(q, 2 * psz);
+	close(ro);
+}
+
 /* A read-only shared mapping of an O_RDONLY file works and stays read-only. */
 TEST_F(map, read_only)
 {

@@ -165,6 +165,13 @@ TEST_F(region, info_fields)
 	EXPECT_EQ(0U, info.nr_mappings);
 	EXPECT_EQ(1U, info.nr_files);
 	EXPECT_GT(0x8000000000000000ULL, info.seq);
+	/* The default region: id 1, owner root, mode 0600, its pages charged. */
+	EXPECT_EQ(1U, info.id);
+	EXPECT_EQ((__u32)SHMDEV_INFO_DEFAULT, info.flags);
+	EXPECT_EQ(0U, info.uid);
+	EXPECT_EQ(0U, info.gid);
+	EXPECT_EQ(0600U, info.mode);
+	EXPECT_EQ((__u64)16 * self->psz, info.charged);
 	for (unsigned int i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++)
 		EXPECT_EQ(0ULL, info.reserved[i]);
 }
