@@ -4,7 +4,9 @@
  * fault, read and write, resize up and down, notify and wait with random
  * timeouts, fork, and are killed with SIGKILL in the middle of all that,
  * for a bounded time ($SHMDEV_STRESS_SECONDS, default 10) and seeded
- * ($SHMDEV_STRESS_SEED; the seed is printed).
+ * ($SHMDEV_STRESS_SEED; the seed is printed). A second test races
+ * OPEN, UNLINK, resizes, faults and close on a few named regions for
+ * half that time ("Named regions under races", below).
  *
  * Data integrity, exactly, under concurrent resizes
  * ==================================================
@@ -750,6 +752,672 @@ TEST_F_TIMEOUT(stress, run, 3600)
 	EXPECT_EQ(0U, info.nr_mappings);
 	EXPECT_EQ(1U, info.nr_files);
 	close(x.fd);
+}
+
+/*
+ * Named regions under races
+ * =========================
+ *
+ * Workers open, create (with and without AUTOREMOVE), unlink, resize
+ * (SET_SIZE and ftruncate()), map, fault, read, write and close a few
+ * names at random while a supervisor kills them with SIGKILL and starts
+ * them again. Each name has a robust lock; whatever resizes or writes a
+ * region, or checks it exactly, holds the lock of the name it was
+ * created under, and a record per region (by id, per name) says its size
+ * and what each page holds: zeroes, or the stamp of (region id, page,
+ * generation). OPEN, UNLINK, close, munmap and unchecked faults take no
+ * lock, and race with all of that.
+ *
+ * Checked under the lock, through any file of the region (opened by any
+ * worker, by name): GET_INFO's id and size, the charge of the size,
+ * SIGBUS exactly at and beyond the size, every page as recorded (what
+ * one opener wrote, another sees). Unlocked faults may see a page being
+ * written, but never another region's or another page's stamp. A holder
+ * killed with the lock leaves the name's records unknown (an epoch) until
+ * a region is created again or emptied. At the end every name is
+ * unlinked, and the regions and per-user charges in debugfs are as before
+ * the run.
+ */
+
+#define NNAMES		4
+#define NMAXP		8	/* pages of a named region at most */
+#define NHELD		3	/* region files a worker holds at most */
+#define NNWORKERS	4
+#define NRECS		256	/* records per name, by region id */
+#define DEBUGFS_SHMDEV	"/sys/kernel/debug/shmdev"
+
+struct nrec {
+	uint64_t id;		/* 0: no record */
+	uint64_t epoch;		/* the name's epoch it was made in */
+	uint64_t size;		/* bytes, whole pages */
+	uint64_t gen[NMAXP];	/* 0: a page of zeroes */
+	pid_t writer[NMAXP];	/* who wrote it last */
+};
+
+struct nname {
+	pthread_mutex_t lock;	/* robust, process-shared */
+	uint64_t epoch;		/* moves when a holder of the lock died */
+	struct nrec rec[NRECS];
+};
+
+struct ncontrol {
+	struct nname name[NNAMES];
+	char names[NNAMES][SHMDEV_NAME_MAX];
+	_Atomic unsigned long ops, creates, opens, enoent, eexist, unlinks,
+		unlink_enoent, closes, resizes, writes, checks, cross_checks,
+		unknown, chaos, chaos_sigbus, sigbus, recovered, kills;
+	struct shared_failure f;
+};
+
+struct held {
+	int fd;			/* -1: free */
+	int name;
+	bool rdonly;
+	uint64_t id;
+	char *map;		/* NMAXP pages, MAP_SHARED */
+};
+
+struct nworker {
+	struct ncontrol *c;
+	struct sd_rng rng;
+	int ctl;		/* /dev/shmdev, for OPEN and UNLINK */
+	struct held h[NHELD];
+	unsigned char *buf;
+};
+
+#define nfail(c, ...) record_failure(&(c)->f, __VA_ARGS__)
+
+static void lock_name(struct ncontrol *c, int n)
+{
+	int err = pthread_mutex_lock(&c->name[n].lock);
+
+	if (err == EOWNERDEAD) {
+		/* Killed in a resize or a write: nothing of it is known. */
+		c->name[n].epoch++;
+		c->recovered++;
+		pthread_mutex_consistent(&c->name[n].lock);
+	} else if (err) {
+		nfail(c, "locking name %d: %s", n, strerror(err));
+	}
+}
+
+static void unlock_name(struct ncontrol *c, int n)
+{
+	pthread_mutex_unlock(&c->name[n].lock);
+}
+
+/* The record of region @id of name @n, when known; under the lock. */
+static struct nrec *nrec_of(struct ncontrol *c, int n, uint64_t id)
+{
+	struct nrec *r = &c->name[n].rec[id % NRECS];
+
+	return r->id == id && r->epoch == c->name[n].epoch ? r : NULL;
+}
+
+/* A fresh record: the region is @size bytes of zeroes. */
+static void nrec_reset(struct ncontrol *c, int n, uint64_t id, uint64_t size)
+{
+	struct nrec *r = &c->name[n].rec[id % NRECS];
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->epoch = c->name[n].epoch;
+	r->size = size;
+}
+
+static void nrec_forget(struct ncontrol *c, int n, uint64_t id)
+{
+	struct nrec *r = &c->name[n].rec[id % NRECS];
+
+	if (r->id == id)
+		r->id = 0;
+}
+
+static int free_slot(struct nworker *x)
+{
+	for (int i = 0; i < NHELD; i++)
+		if (x->h[i].fd < 0)
+			return i;
+	return -1;
+}
+
+static struct held *any_held(struct nworker *x, bool writable)
+{
+	int i = sd_rng_below(&x->rng, NHELD);
+
+	for (int k = 0; k < NHELD; k++, i = (i + 1) % NHELD)
+		if (x->h[i].fd >= 0 && (!writable || !x->h[i].rdonly))
+			return &x->h[i];
+	return NULL;
+}
+
+static void drop_held(struct nworker *x, struct held *h)
+{
+	/* Either order: the mapping holds the region alone for a while. */
+	if (sd_rng_next(&x->rng) & 1) {
+		munmap(h->map, NMAXP * psz);
+		close(h->fd);
+	} else {
+		close(h->fd);
+		munmap(h->map, NMAXP * psz);
+	}
+	h->fd = -1;
+	x->c->closes++;
+}
+
+static void named_open(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	int slot = free_slot(x), n = sd_rng_below(&x->rng, NNAMES), fd;
+	uint64_t how = sd_rng_below(&x->rng, 8);
+	struct shmdev_open o = { .mode = 0600 };
+	struct shmdev_info info;
+	bool locked = false;
+	struct held *h;
+
+	if (slot < 0)
+		return;
+	h = &x->h[slot];
+	memcpy(o.name, c->names[n], SHMDEV_NAME_MAX);
+	o.flags = SHMDEV_OPEN_CLOEXEC;
+	if (how < 4) {
+		/* Create it, known to be new: its record starts afresh. */
+		o.flags |= SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL;
+		if (sd_rng_below(&x->rng, 3) == 0)
+			o.flags |= SHMDEV_OPEN_AUTOREMOVE;
+		o.size = sd_rng_below(&x->rng, NMAXP + 1) * psz;
+		lock_name(c, n);
+		locked = true;
+	} else if (how == 4) {
+		/* Create or open: which, nobody knows. */
+		o.flags |= SHMDEV_OPEN_CREATE;
+		o.size = sd_rng_below(&x->rng, NMAXP + 1) * psz;
+		lock_name(c, n);
+		locked = true;
+	} else if (how == 5) {
+		o.flags |= SHMDEV_OPEN_RDONLY;
+	}
+	fd = ioctl(x->ctl, SHMDEV_IOC_OPEN, &o);
+	if (fd < 0 && errno == EEXIST && (o.flags & SHMDEV_OPEN_EXCL)) {
+		c->eexist++;
+		unlock_name(c, n);
+		locked = false;
+		o.flags &= ~(SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL |
+			     SHMDEV_OPEN_AUTOREMOVE);
+		fd = ioctl(x->ctl, SHMDEV_IOC_OPEN, &o);
+	}
+	if (fd < 0) {
+		if (errno == ENOENT && !(o.flags & SHMDEV_OPEN_CREATE))
+			c->enoent++;
+		else
+			nfail(c, "OPEN %s flags %#x: %s", o.name, o.flags,
+			      strerror(errno));
+		goto out;
+	}
+	if (shmdev_info(fd, &info)) {
+		nfail(c, "GET_INFO of %s: %s", o.name, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (info.id <= 1 || info.flags & SHMDEV_INFO_DEFAULT)
+		nfail(c, "region %s: id %u, flags %#x", o.name, info.id, info.flags);
+	if (o.flags & SHMDEV_OPEN_EXCL) {
+		c->creates++;
+		if (info.size != o.size || info.nr_pages)
+			nfail(c, "new region %s (id %u): size %llu (%llu given), %llu pages",
+			      o.name, info.id, (unsigned long long)info.size,
+			      (unsigned long long)o.size,
+			      (unsigned long long)info.nr_pages);
+		nrec_reset(c, n, info.id, o.size);
+	} else if (o.flags & SHMDEV_OPEN_CREATE) {
+		nrec_forget(c, n, info.id);
+	}
+	h->map = mmap(NULL, NMAXP * psz, o.flags & SHMDEV_OPEN_RDONLY ?
+		      PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h->map == MAP_FAILED) {
+		nfail(c, "mmap of %s: %s", o.name, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	h->fd = fd;
+	h->name = n;
+	h->rdonly = o.flags & SHMDEV_OPEN_RDONLY;
+	h->id = info.id;
+	c->opens++;
+out:
+	if (locked)
+		unlock_name(c, n);
+}
+
+static void named_unlink(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	struct shmdev_name nm;
+
+	memcpy(nm.name, c->names[sd_rng_below(&x->rng, NNAMES)], SHMDEV_NAME_MAX);
+	if (!ioctl(x->ctl, SHMDEV_IOC_UNLINK, &nm))
+		c->unlinks++;
+	else if (errno == ENOENT)
+		c->unlink_enoent++;
+	else
+		nfail(c, "UNLINK %s: %s", nm.name, strerror(errno));
+}
+
+static bool set_size_any(struct nworker *x, int fd, uint64_t size)
+{
+	if (sd_rng_next(&x->rng) & 1)
+		return !shmdev_set_size(fd, size);
+	return !ftruncate(fd, size);
+}
+
+/* Resizes a region, under its name's lock; an unknown one is emptied first. */
+static void named_resize(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	struct held *h = any_held(x, true);
+	uint64_t size = sd_rng_below(&x->rng, NMAXP + 1) * psz;
+	struct nrec *r;
+
+	if (!h)
+		return;
+	lock_name(c, h->name);
+	r = nrec_of(c, h->name, h->id);
+	if (!r) {
+		c->unknown++;
+		if (!set_size_any(x, h->fd, 0))
+			nfail(c, "emptying region %llu: %s",
+			      (unsigned long long)h->id, strerror(errno));
+		nrec_reset(c, h->name, h->id, 0);
+		r = nrec_of(c, h->name, h->id);
+	}
+	if (!set_size_any(x, h->fd, size)) {
+		nfail(c, "resizing region %llu to %llu: %s",
+		      (unsigned long long)h->id, (unsigned long long)size,
+		      strerror(errno));
+	} else {
+		for (unsigned long p = size / psz; p < NMAXP; p++)
+			r->gen[p] = 0;
+		r->size = size;
+		c->resizes++;
+	}
+	unlock_name(c, h->name);
+}
+
+/* Writes a page inside the size, through the mapping or pwrite(). */
+static void named_write(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	struct held *h = any_held(x, true);
+	unsigned long p;
+	struct nrec *r;
+	int sig = 0;
+
+	if (!h)
+		return;
+	lock_name(c, h->name);
+	r = nrec_of(c, h->name, h->id);
+	if (!r || !r->size)
+		goto out;
+	p = sd_rng_below(&x->rng, r->size / psz);
+	sd_stamp_fill(x->buf, psz, h->id, p, r->gen[p] + 1);
+	if (sd_rng_next(&x->rng) & 1) {
+		sig = probe_copy(h->map + p * psz, x->buf, psz);
+		if (sig) {
+			nfail(c, "region %llu page %lu, inside its size %llu: %s",
+			      (unsigned long long)h->id, p,
+			      (unsigned long long)r->size, strsignal(sig));
+			goto out;
+		}
+	} else if (pwrite(h->fd, x->buf, psz, p * psz) != psz) {
+		nfail(c, "pwrite to region %llu page %lu (size %llu): %s",
+		      (unsigned long long)h->id, p, (unsigned long long)r->size,
+		      strerror(errno));
+		goto out;
+	}
+	r->gen[p]++;
+	r->writer[p] = getpid();
+	c->writes++;
+out:
+	unlock_name(c, h->name);
+}
+
+/*
+ * Checks a region exactly, under its name's lock: GET_INFO, then every
+ * page through the mapping or pread(): SIGBUS (or nothing read) exactly
+ * at and beyond the size, the recorded bytes inside it.
+ */
+static void named_check(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	struct held *h = any_held(x, false);
+	bool by_map = sd_rng_next(&x->rng) & 1;
+	struct shmdev_info info;
+	char why[300];
+	struct nrec *r;
+
+	if (!h)
+		return;
+	lock_name(c, h->name);
+	r = nrec_of(c, h->name, h->id);
+	if (shmdev_info(h->fd, &info)) {
+		nfail(c, "GET_INFO: %s", strerror(errno));
+		goto out;
+	}
+	if (info.id != h->id || info.size > (__u64)NMAXP * psz ||
+	    info.charged != info.size || (r && info.size != r->size) ||
+	    (info.size && info.charged_uid != 0)) {
+		nfail(c, "region %llu: GET_INFO says id %u, size %llu (%lld recorded), charged %llu to %d",
+		      (unsigned long long)h->id, info.id,
+		      (unsigned long long)info.size,
+		      r ? (long long)r->size : -1LL,
+		      (unsigned long long)info.charged, (int)info.charged_uid);
+		goto out;
+	}
+	for (unsigned long p = 0; p < NMAXP; p++) {
+		bool inside = p < info.size / psz;
+		size_t bad, n = psz;
+		int sig = 0;
+
+		if (by_map) {
+			sig = probe_copy(x->buf, h->map + p * psz, psz);
+			if (sig)
+				c->sigbus++;
+			if (inside != !sig) {
+				nfail(c, "region %llu page %lu at size %llu: %s",
+				      (unsigned long long)h->id, p,
+				      (unsigned long long)info.size,
+				      sig ? strsignal(sig) : "readable beyond the size");
+				goto out;
+			}
+		} else {
+			ssize_t got = pread(h->fd, x->buf, psz, p * psz);
+
+			if (got != (inside ? psz : 0)) {
+				nfail(c, "pread of region %llu page %lu at size %llu: %zd (%s)",
+				      (unsigned long long)h->id, p,
+				      (unsigned long long)info.size, got,
+				      got < 0 ? strerror(errno) : "no error");
+				goto out;
+			}
+		}
+		if (!inside || !r)
+			continue;
+		bad = sd_stamp_diff(x->buf, n, r->gen[p] ? n : 0, h->id, p, r->gen[p]);
+		if (bad < n) {
+			sd_stamp_explain(why, sizeof(why), x->buf, n,
+					 r->gen[p] ? n : 0, h->id, p, r->gen[p], bad);
+			nfail(c, "region %llu page %lu via %s: %s",
+			      (unsigned long long)h->id, p,
+			      by_map ? "mapping" : "pread", why);
+			goto out;
+		}
+		if (r->gen[p] && r->writer[p] != getpid())
+			c->cross_checks++;
+	}
+	if (r)
+		c->checks++;
+	else
+		c->unknown++;
+out:
+	unlock_name(c, h->name);
+}
+
+/* A fault with no lock, racing with resizes and writes of others. */
+static void named_chaos(struct nworker *x)
+{
+	struct ncontrol *c = x->c;
+	struct held *h = any_held(x, false);
+	unsigned long p = sd_rng_below(&x->rng, NMAXP);
+	enum sd_stamp_state st;
+
+	if (!h)
+		return;
+	c->chaos++;
+	if (probe_copy(x->buf, h->map + p * psz, psz)) {
+		c->chaos_sigbus++;
+		return;
+	}
+	st = sd_stamp_read(x->buf, h->id, p, NULL);
+	if (st == SD_STAMP_MISPLACED) {
+		const struct sd_stamp *s = (const void *)x->buf;
+
+		nfail(c, "region %llu page %lu holds the stamp of region %llu page %llu",
+		      (unsigned long long)h->id, p, (unsigned long long)s->region,
+		      (unsigned long long)s->index);
+	}
+}
+
+static void named_worker(struct ncontrol *c, int id, double end, uint64_t seed)
+{
+	struct nworker x = { .c = c };
+
+	sd_rng_seed(&x.rng, seed * NNWORKERS + id);
+	for (int i = 0; i < NHELD; i++)
+		x.h[i].fd = -1;
+	x.ctl = shmdev_open(O_RDWR);
+	x.buf = malloc(psz);
+	if (x.ctl < 0 || !x.buf)
+		_exit(10);
+	probe_install();
+	while (sd_now() < end && !c->f.failed) {
+		uint64_t op = sd_rng_below(&x.rng, 100);
+		struct held *h;
+
+		c->ops++;
+		if (op < 15) {
+			named_open(&x);
+		} else if (op < 25) {
+			h = any_held(&x, false);
+			if (h)
+				drop_held(&x, h);
+		} else if (op < 32) {
+			named_unlink(&x);
+		} else if (op < 44) {
+			named_resize(&x);
+		} else if (op < 60) {
+			named_write(&x);
+		} else if (op < 78) {
+			named_check(&x);
+		} else {
+			named_chaos(&x);
+		}
+	}
+	_exit(c->f.failed ? 1 : 0);
+}
+
+/* Lines of a text file after its header, or -1. */
+static int table_rows(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* The debugfs users table, header left out, as one string. */
+static void users_table(char *out, size_t len)
+{
+	FILE *f = fopen(DEBUGFS_SHMDEV "/users", "re");
+	size_t n = 0;
+	char line[256];
+	bool header = true;
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long uid, regions, bytes;
+
+		if (header) {
+			header = false;
+			continue;
+		}
+		/* The locked_vm column moves with anything else that locks. */
+		if (sscanf(line, "%lu %lu %lu", &uid, &regions, &bytes) == 3)
+			n += snprintf(out + n, n < len ? len - n : 0,
+				      "%lu %lu %lu\n", uid, regions, bytes);
+	}
+	fclose(f);
+}
+
+/* Whether a line of @path names a region @name (a token of its own). */
+static bool table_names(const char *path, const char *name)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	size_t n = strlen(name);
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		for (char *p = strstr(line, name); p; p = strstr(p + 1, name))
+			if ((p == line || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\n' || p[n] == 0)) {
+				found = true;
+				break;
+			}
+	fclose(f);
+	return found;
+}
+
+TEST_F_TIMEOUT(stress, named, 3600)
+{
+	const char *s = getenv("SHMDEV_STRESS_SECONDS");
+	const char *sd = getenv("SHMDEV_STRESS_SEED");
+	double secs = s ? atof(s) / 2 : 5, end;
+	uint64_t seed = sd ? strtoull(sd, NULL, 0) : sd_fresh_seed();
+	char users0[2048], users1[2048];
+	int rows0, rows1 = -1, ctl;
+	pid_t pids[NNWORKERS];
+	pthread_mutexattr_t a;
+	struct shmdev_open o;
+	struct shmdev_info info;
+	struct ncontrol *c;
+	struct sd_rng rng;
+	bool debugfs;
+
+	psz = page_size();
+	if (secs < 3)
+		secs = 3;
+	ctl = shmdev_open(O_RDWR);
+	ASSERT_LE(0, ctl);
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "st-probe-%d", (int)getpid());
+	o.flags = SHMDEV_OPEN_CREATE | SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_EXCL;
+	o.mode = 0600;
+	{
+		int fd = ioctl(ctl, SHMDEV_IOC_OPEN, &o);
+
+		if (fd < 0 && errno == EOPNOTSUPP)
+			SKIP(return, "no named regions: %s", strerror(errno));
+		ASSERT_LE(0, fd) TH_LOG("OPEN: %s", strerror(errno));
+		close(fd);
+	}
+	TH_LOG("seed %llu, %.0f seconds (SHMDEV_STRESS_SEED=%llu replays)",
+	       (unsigned long long)seed, secs, (unsigned long long)seed);
+
+	c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	for (int n = 0; n < NNAMES; n++) {
+		pthread_mutex_init(&c->name[n].lock, &a);
+		snprintf(c->names[n], SHMDEV_NAME_MAX, "st-%d-%d", (int)getpid(), n);
+	}
+	pthread_mutexattr_destroy(&a);
+
+	debugfs = !access(DEBUGFS_SHMDEV "/regions", R_OK) &&
+		  !access(DEBUGFS_SHMDEV "/users", R_OK);
+	rows0 = table_rows(DEBUGFS_SHMDEV "/regions");
+	users_table(users0, sizeof(users0));
+
+	sd_rng_seed(&rng, seed ^ 0x6e616d6564ULL);
+	end = sd_now() + secs;
+	for (int w = 0; w < NNWORKERS; w++) {
+		pids[w] = fork();
+		ASSERT_LE(0, pids[w]);
+		if (pids[w] == 0)
+			named_worker(c, w, end, seed);
+	}
+	for (int k = 1; sd_now() < end - 1 && !c->f.failed; k++) {
+		int w = sd_rng_below(&rng, NNWORKERS);
+
+		usleep(100000 + sd_rng_below(&rng, 300000));
+		if (sd_now() >= end - 1)
+			break;
+		kill(pids[w], SIGKILL);
+		EXPECT_TRUE(child_killed_by(pids[w], SIGKILL));
+		c->kills++;
+		pids[w] = fork();
+		ASSERT_LE(0, pids[w]);
+		if (pids[w] == 0)
+			named_worker(c, w, end, seed + (uint64_t)k * 1000);
+	}
+	EXPECT_EQ(0, sd_wait_all(pids, NNWORKERS));
+
+	TH_LOG("%lu operations: %lu creates, %lu opens (%lu ENOENT, %lu EEXIST), %lu closes, %lu unlinks (%lu ENOENT)",
+	       (unsigned long)c->ops, (unsigned long)c->creates,
+	       (unsigned long)c->opens, (unsigned long)c->enoent,
+	       (unsigned long)c->eexist, (unsigned long)c->closes,
+	       (unsigned long)c->unlinks, (unsigned long)c->unlink_enoent);
+	TH_LOG("%lu resizes, %lu writes, %lu exact checks (%lu pages written by another process), %lu of unknown regions, %lu SIGBUS; %lu unlocked faults (%lu SIGBUS); %lu kills, %lu locks of killed holders",
+	       (unsigned long)c->resizes, (unsigned long)c->writes,
+	       (unsigned long)c->checks, (unsigned long)c->cross_checks,
+	       (unsigned long)c->unknown, (unsigned long)c->sigbus,
+	       (unsigned long)c->chaos, (unsigned long)c->chaos_sigbus,
+	       (unsigned long)c->kills, (unsigned long)c->recovered);
+	EXPECT_EQ(0, c->f.failed) TH_LOG("seed %llu: %s", (unsigned long long)seed, c->f.why);
+	if (!c->f.failed) {
+		EXPECT_LT(20UL, (unsigned long)c->creates);
+		EXPECT_LT(20UL, (unsigned long)c->checks);
+		EXPECT_LT(0UL, (unsigned long)c->cross_checks);
+	}
+
+	/* Every name unlinked: none is found, none is listed. */
+	for (int n = 0; n < NNAMES; n++) {
+		struct shmdev_name nm;
+
+		memcpy(nm.name, c->names[n], SHMDEV_NAME_MAX);
+		if (ioctl(ctl, SHMDEV_IOC_UNLINK, &nm))
+			EXPECT_EQ(ENOENT, errno);
+		memset(&o, 0, sizeof(o));
+		memcpy(o.name, c->names[n], SHMDEV_NAME_MAX);
+		EXPECT_EQ(-1, ioctl(ctl, SHMDEV_IOC_OPEN, &o));
+		EXPECT_EQ(ENOENT, errno);
+		EXPECT_FALSE(table_names("/proc/shmdev/regions", c->names[n]));
+	}
+	/*
+	 * Nothing holds the regions now: debugfs lists as many as before,
+	 * and every user is charged as before.
+	 */
+	if (debugfs) {
+		for (double until = sd_now() + 5; sd_now() < until; usleep(20000)) {
+			rows1 = table_rows(DEBUGFS_SHMDEV "/regions");
+			users_table(users1, sizeof(users1));
+			if (rows1 == rows0 && !strcmp(users0, users1))
+				break;
+		}
+		EXPECT_EQ(rows0, rows1);
+		EXPECT_STREQ(users0, users1);
+		for (int n = 0; n < NNAMES; n++)
+			EXPECT_FALSE(table_names(DEBUGFS_SHMDEV "/regions", c->names[n]));
+	} else {
+		TH_LOG("debugfs shmdev/regions or users unreadable: not compared");
+	}
+	/* The default region is charged its size. */
+	ASSERT_EQ(0, shmdev_info(ctl, &info));
+	EXPECT_EQ((info.size + psz - 1) / psz * psz, info.charged);
+	close(ctl);
+	munmap(c, sizeof(*c));
 }
 
 SHMDEV_TEST_MAIN
