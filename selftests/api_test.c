@@ -1057,7 +1057,7 @@ static void io_killed(struct __test_metadata *_metadata, int fd, __u64 max,
 		SKIP(goto out, "the copy takes %.2f ms: too short to kill in its middle",
 		     full_ns / 1e6);
 
-	for (attempt = 0; attempt < 10 && hits < 2; attempt++) {
+	for (attempt = 0; attempt < 8 && hits < 2; attempt++) {
 		size_t done;
 		int pipefd[2];
 		pid_t pid;
@@ -1116,12 +1116,12 @@ out:
 		munmap(src, len);
 }
 
-TEST_F(api, read_killed)
+TEST_F_TIMEOUT(api, read_killed, 120)
 {
 	io_killed(_metadata, self->fd, self->max, false);
 }
 
-TEST_F(api, write_killed)
+TEST_F_TIMEOUT(api, write_killed, 120)
 {
 	io_killed(_metadata, self->fd, self->max, true);
 }
