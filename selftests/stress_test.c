@@ -908,7 +908,7 @@ static void drop_held(struct nworker *x, struct held *h)
 static void named_open(struct nworker *x)
 {
 	struct ncontrol *c = x->c;
-	int slot = free_slot(x), n = sd_rng_below(&x->rng, NNAMES), fd;
+	int slot = free_slot(x), n = sd_rng_below(&x->rng, NNAMES), fd, ctl;
 	uint64_t how = sd_rng_below(&x->rng, 8);
 	struct shmdev_open o = { .mode = 0600 };
 	struct shmdev_info info;
@@ -937,14 +937,18 @@ static void named_open(struct nworker *x)
 	} else if (how == 5) {
 		o.flags |= SHMDEV_OPEN_RDONLY;
 	}
-	fd = ioctl(x->ctl, SHMDEV_IOC_OPEN, &o);
+	/* OPEN works on any shmdev file: /dev/shmdev's or a region's. */
+	ctl = x->ctl;
+	if (sd_rng_below(&x->rng, 4) == 0 && any_held(x, false))
+		ctl = any_held(x, false)->fd;
+	fd = ioctl(ctl, SHMDEV_IOC_OPEN, &o);
 	if (fd < 0 && errno == EEXIST && (o.flags & SHMDEV_OPEN_EXCL)) {
 		c->eexist++;
 		unlock_name(c, n);
 		locked = false;
 		o.flags &= ~(SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL |
 			     SHMDEV_OPEN_AUTOREMOVE);
-		fd = ioctl(x->ctl, SHMDEV_IOC_OPEN, &o);
+		fd = ioctl(ctl, SHMDEV_IOC_OPEN, &o);
 	}
 	if (fd < 0) {
 		if (errno == ENOENT && !(o.flags & SHMDEV_OPEN_CREATE))
