@@ -162,6 +162,38 @@ TEST_F(map, exec_refused)
 	close(ro);
 }
 
+/* The same for a named region's file. */
+TEST_F(map, exec_refused_named)
+{
+	struct shmdev_open o = {
+		.size = 2 * self->psz, .mode = 0600,
+		.flags = SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL |
+			 SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_CLOEXEC,
+	};
+	long psz = self->psz;
+	char *p;
+	int fd;
+
+	snprintf(o.name, sizeof(o.name), "mmap-exec-%d", (int)getpid());
+	fd = ioctl(self->fd, SHMDEV_IOC_OPEN, &o);
+	if (fd < 0 && errno == EOPNOTSUPP)
+		SKIP(return, "no named regions here");
+	ASSERT_LE(0, fd) TH_LOG("OPEN %s: %s", o.name, strerror(errno));
+	EXPECT_EQ(MAP_FAILED, map_region(fd, 2 * psz, PROT_READ | PROT_EXEC, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, map_region(fd, 2 * psz,
+					 PROT_READ | PROT_WRITE | PROT_EXEC, 0));
+	EXPECT_EQ(EPERM, errno);
+	p = map_region(fd, 2 * psz, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[psz] = 'n';
+	EXPECT_EQ(-1, mprotect(p, 2 * psz, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ('n', p[psz]);
+	munmap(p, 2 * psz);
+	close(fd);
+}
+
 /* A read-only shared mapping of an O_RDONLY file works and stays read-only. */
 TEST_F(map, read_only)
 {
