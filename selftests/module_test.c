@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module lifetime: rmmod is refused while a file or a mapping of the
- * device is alive, unloading returns every page to the system, and the
- * max_size parameter is validated at load.
+ * device or of a named region is alive, unloading returns every page to
+ * the system and frees the named regions nobody holds, and the max_size
+ * parameter is validated at load.
  *
  * The tests unload and reload the module: they need its object file,
  * $SHMDEV_KO or /lib/modules/shmdev.ko, and are skipped without it. Each
@@ -161,6 +162,91 @@ TEST_F(mod, unload_refused_while_waiting)
 	ASSERT_EQ(0, load(""));
 }
 
+/* OPEN of @name through @ctl with @flags and @size: the fd or -1. */
+static int open_named(int ctl, const char *name, __u32 flags, __u64 size)
+{
+	struct shmdev_open o = { .size = size, .flags = flags | SHMDEV_OPEN_CLOEXEC,
+				 .mode = 0600 };
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	return ioctl(ctl, SHMDEV_IOC_OPEN, &o);
+}
+
+/* Lines of a debugfs table after its header, or -1. */
+static int debugfs_rows(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A named region's file or mapping keeps the module, like the device's;
+ * a named region that nobody holds persists (its bytes with it) but does
+ * not: unloading frees it, its name and its charge.
+ */
+TEST_F(mod, named_region_lifetime)
+{
+	const char *name = "module-test-named";
+	int ctl, fd;
+	char *p, c;
+
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+	ctl = shmdev_open(O_RDWR);
+	ASSERT_LE(0, ctl);
+	fd = open_named(ctl, name, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL,
+			4 * self->psz);
+	if (fd < 0 && errno == EOPNOTSUPP)
+		SKIP(return, "no named regions here");
+	ASSERT_LE(0, fd) TH_LOG("OPEN: %s", strerror(errno));
+	close(ctl);
+	p = mmap(NULL, 4 * self->psz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[3 * self->psz] = 'N';
+	close(fd);
+	/* The mapping alone holds the region and the module. */
+	EXPECT_EQ(-1, unload());
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(0, munmap(p, 4 * self->psz));
+
+	/* Unheld, it persists with its bytes. */
+	ctl = shmdev_open(O_RDWR);
+	ASSERT_LE(0, ctl);
+	fd = open_named(ctl, name, 0, 0);
+	ASSERT_LE(0, fd) TH_LOG("reopening: %s", strerror(errno));
+	c = 0;
+	EXPECT_EQ(1, pread(fd, &c, 1, 3 * self->psz));
+	EXPECT_EQ('N', c);
+	close(fd);
+	close(ctl);
+	if (!access("/sys/kernel/debug/shmdev/regions", R_OK)) {
+		EXPECT_EQ(2, debugfs_rows("/sys/kernel/debug/shmdev/regions"));
+		EXPECT_EQ(1, debugfs_rows("/sys/kernel/debug/shmdev/users"));
+	}
+
+	/* But it does not keep the module, and goes with it. */
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+	ctl = shmdev_open(O_RDWR);
+	ASSERT_LE(0, ctl);
+	EXPECT_EQ(-1, open_named(ctl, name, 0, 0));
+	EXPECT_EQ(ENOENT, errno);
+	close(ctl);
+	if (!access("/sys/kernel/debug/shmdev/regions", R_OK)) {
+		/* The default region alone, empty: nobody is charged. */
+		EXPECT_EQ(1, debugfs_rows("/sys/kernel/debug/shmdev/regions"));
+		EXPECT_EQ(0, debugfs_rows("/sys/kernel/debug/shmdev/users"));
+	}
+}
+
 /*
  * 64 MiB populated, unmapped and closed stay allocated (the region keeps
  * them); unloading the module gives them all back.
@@ -280,7 +366,7 @@ TEST_F(mod, max_size_limit_1tib)
 	const __u64 tib = 1ULL << 40;
 	const __u64 bad[] = { tib + self->psz, tib + 1, tib - 1, tib * 2 };
 	struct shmdev_info info;
-	char params[64], c;
+	char params[96], c;
 	char *p;
 	int fd;
 
@@ -293,7 +379,9 @@ TEST_F(mod, max_size_limit_1tib)
 		EXPECT_FALSE(loaded());
 	}
 
-	snprintf(params, sizeof(params), "max_size=%llu", (unsigned long long)tib);
+	/* The module-wide limit (the machine's RAM by default) must not stop it. */
+	snprintf(params, sizeof(params), "max_size=%llu max_total_size=%llu",
+		 (unsigned long long)tib, (unsigned long long)tib * 2);
 	ASSERT_EQ(0, load(params));
 	EXPECT_EQ(tib, shmdev_max_size());
 	fd = shmdev_open(O_RDWR);
