@@ -389,7 +389,7 @@ TEST_F(mod, max_size_limit_1tib)
 	ASSERT_EQ(0, shmdev_info(fd, &info));
 	EXPECT_EQ(tib, info.max_size);
 
-	ASSERT_EQ(0, shmdev_set_size(fd, tib));
+	ASSERT_EQ(0, shmdev_set_size(fd, tib)) TH_LOG("SET_SIZE 1 TiB: %s", strerror(errno));
 	EXPECT_EQ(-1, shmdev_set_size(fd, tib + 1));
 	EXPECT_EQ(EFBIG, errno);
 	EXPECT_EQ(tib, shmdev_get_size(fd));

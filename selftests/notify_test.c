@@ -583,7 +583,9 @@ static bool await_handled(struct waiter *wt, int n)
 /*
  * The argument of a WAIT with a relative timeout of DEADLINE_NS that a
  * signal interrupted: the absolute deadline, with SHMDEV_WAIT_ABSTIME, the
- * sequence and pad as given. The call began after t0 and before @t_end.
+ * sequence and pad as given. The call began after @t0 and was seen asleep
+ * by @t_end: the deadline, fixed when it began, lies between the two plus
+ * DEADLINE_NS (a deadline taken afresh when the signal came would not).
  */
 static bool rewritten_as_deadline(const struct shmdev_wait *w, __u64 seq,
 				  uint64_t t0, uint64_t t_end)
@@ -596,9 +598,10 @@ static bool rewritten_as_deadline(const struct shmdev_wait *w, __u64 seq,
 	}
 	if ((uint64_t)w->timeout_ns < t0 + DEADLINE_NS ||
 	    (uint64_t)w->timeout_ns > t_end + DEADLINE_NS) {
-		fprintf(stderr, "# deadline %lld is %.3f s after the call began, %.3f s expected\n",
+		fprintf(stderr, "# deadline %lld is %.3f s after the call began, %.3f to %.3f s expected\n",
 			(long long)w->timeout_ns,
-			((double)w->timeout_ns - t0) / 1e9, DEADLINE_NS / 1e9);
+			((double)w->timeout_ns - t0) / 1e9, DEADLINE_NS / 1e9,
+			((double)t_end - t0 + DEADLINE_NS) / 1e9);
 		return false;
 	}
 	return true;
@@ -615,6 +618,7 @@ TEST_F(notify, eintr_without_sa_restart)
 {
 	__u64 seq = info_seq(self->fd);
 	struct waiter *wt = waiter_new();
+	uint64_t asleep;
 	pid_t pid;
 
 	ASSERT_NE(~0ULL, seq);
@@ -648,21 +652,23 @@ TEST_F(notify, eintr_without_sa_restart)
 		kill_all(&pid, 1);
 		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
 	}
+	asleep = sd_now_ns();
 	sleep_until(wt->t0 + DEADLINE_NS / 3);
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	EXPECT_EQ(1, reap_within(&pid, 1, 10));
 	EXPECT_EQ(-1, wt->ret);
 	EXPECT_EQ(EINTR, wt->err);
 	EXPECT_EQ(1, atomic_load(&wt->handled));
-	EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, wt->t1));
+	EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, asleep));
 	EXPECT_EQ(-1, wt->ret2);
 	EXPECT_EQ(ETIMEDOUT, wt->err2);
 	/* Not before the deadline, and not a fresh timeout later. */
 	EXPECT_LE((uint64_t)wt->w.timeout_ns, wt->t2);
 	EXPECT_GT(wt->t0 + DEADLINE_NS + LATE_NS, wt->t2);
 	EXPECT_EQ(0, memcmp(&wt->w, &wt->w2, sizeof(wt->w)));
-	TH_LOG("EINTR after %.3f s, timed out %.3f s after the first call began",
-	       (wt->t1 - wt->t0) / 1e9, (wt->t2 - wt->t0) / 1e9);
+	TH_LOG("EINTR after %.3f s, deadline %.3f s, timed out %.3f s after the first call began",
+	       (wt->t1 - wt->t0) / 1e9, ((double)wt->w.timeout_ns - wt->t0) / 1e9,
+	       (wt->t2 - wt->t0) / 1e9);
 	EXPECT_EQ(seq, info_seq(self->fd));
 	munmap(wt, sizeof(*wt));
 }
@@ -866,7 +872,7 @@ TEST_F(disturb, then_notify)
 TEST_F(disturb, keeps_deadline)
 {
 	struct waiter *wt = waiter_new();
-	uint64_t last = 0, elapsed;
+	uint64_t last = 0, elapsed, asleep = 0;
 	int disturbed = 0;
 	__u64 seq;
 	pid_t pid;
@@ -881,6 +887,8 @@ TEST_F(disturb, keeps_deadline)
 			kill_all(&pid, 1);
 			ASSERT_TRUE(false) TH_LOG("the child does not sleep in WAIT");
 		}
+		if (!round)
+			asleep = sd_now_ns();
 		sleep_until(wt->t0 + (round + 1) * DEADLINE_NS / 3);
 		/* Too late to prove anything, and it might time out meanwhile. */
 		if (sd_now_ns() > wt->t0 + DEADLINE_NS * 3 / 4)
@@ -905,7 +913,7 @@ TEST_F(disturb, keeps_deadline)
 	EXPECT_EQ(seq, wt->w.seq);
 	if (variant->kind == D_HANDLER) {
 		EXPECT_EQ(disturbed, atomic_load(&wt->handled));
-		EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, wt->t1));
+		EXPECT_TRUE(rewritten_as_deadline(&wt->w, seq, wt->t0, asleep));
 	} else {
 		TH_LOG("argument after: timeout %lld, flags %#x%s",
 		       (long long)wt->w.timeout_ns, wt->w.flags,

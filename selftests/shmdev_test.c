@@ -104,7 +104,9 @@ TEST_F(region, set_get_size)
 	struct shmdev_info info;
 
 	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ASSERT_EQ(0, shmdev_set_size(self->fd, sizes[i]));
+		ASSERT_EQ(0, shmdev_set_size(self->fd, sizes[i]))
+			TH_LOG("size %llu: %s", (unsigned long long)sizes[i],
+			       strerror(errno));
 		EXPECT_EQ(sizes[i], shmdev_get_size(self->fd));
 		ASSERT_EQ(0, shmdev_info(self->fd, &info));
 		EXPECT_EQ(sizes[i], info.size);
