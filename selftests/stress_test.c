@@ -967,11 +967,15 @@ static void named_open(struct nworker *x)
 		nfail(c, "region %s: id %u, flags %#x", o.name, info.id, info.flags);
 	if (o.flags & SHMDEV_OPEN_EXCL) {
 		c->creates++;
-		if (info.size != o.size || info.nr_pages)
-			nfail(c, "new region %s (id %u): size %llu (%llu given), %llu pages",
+		/*
+		 * Others may have opened it by name and faulted pages in
+		 * already (zeroes), but only the lock holder resizes.
+		 */
+		if (info.size != o.size || info.charged != o.size)
+			nfail(c, "new region %s (id %u): size %llu, charged %llu (%llu given)",
 			      o.name, info.id, (unsigned long long)info.size,
-			      (unsigned long long)o.size,
-			      (unsigned long long)info.nr_pages);
+			      (unsigned long long)info.charged,
+			      (unsigned long long)o.size);
 		nrec_reset(c, n, info.id, o.size);
 	} else if (o.flags & SHMDEV_OPEN_CREATE) {
 		nrec_forget(c, n, info.id);
