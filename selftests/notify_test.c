@@ -609,16 +609,16 @@ static bool rewritten_as_deadline(const struct shmdev_wait *w, __u64 seq,
 
 /*
  * A handler installed without SA_RESTART: WAIT fails with EINTR after
- * the handler ran. With no timeout the argument is left alone. With a
- * relative timeout it holds the absolute deadline and
- * SHMDEV_WAIT_ABSTIME, and the same call made again times out at that
- * original deadline.
+ * the handler ran. With no timeout, or an absolute one, the argument is
+ * left alone. With a relative timeout it holds the absolute deadline and
+ * SHMDEV_WAIT_ABSTIME. Either way the same call made again times out at
+ * the original deadline.
  */
 TEST_F(notify, eintr_without_sa_restart)
 {
 	__u64 seq = info_seq(self->fd);
 	struct waiter *wt = waiter_new();
-	uint64_t asleep;
+	uint64_t asleep, deadline;
 	pid_t pid;
 
 	ASSERT_NE(~0ULL, seq);
@@ -669,6 +669,27 @@ TEST_F(notify, eintr_without_sa_restart)
 	TH_LOG("EINTR after %.3f s, deadline %.3f s, timed out %.3f s after the first call began",
 	       (wt->t1 - wt->t0) / 1e9, ((double)wt->w.timeout_ns - wt->t0) / 1e9,
 	       (wt->t2 - wt->t0) / 1e9);
+
+	/* An absolute deadline: EINTR, the argument as given; again: ETIMEDOUT. */
+	deadline = sd_now_ns() + DEADLINE_NS;
+	pid = spawn_waiter(self->fd, wt, seq, deadline, SHMDEV_WAIT_ABSTIME, 0);
+	ASSERT_LE(0, pid);
+	if (!await_sleeping(pid, pid, self->fd)) {
+		kill_all(&pid, 1);
+		ASSERT_TRUE(false) TH_LOG("the child never slept in WAIT");
+	}
+	sleep_until(wt->t0 + DEADLINE_NS / 3);
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(1, reap_within(&pid, 1, 10));
+	EXPECT_EQ(-1, wt->ret);
+	EXPECT_EQ(EINTR, wt->err);
+	EXPECT_EQ((__u32)SHMDEV_WAIT_ABSTIME, wt->w.flags);
+	EXPECT_EQ(seq, wt->w.seq);
+	EXPECT_EQ(deadline, (uint64_t)wt->w.timeout_ns);
+	EXPECT_EQ(-1, wt->ret2);
+	EXPECT_EQ(ETIMEDOUT, wt->err2);
+	EXPECT_LE((uint64_t)wt->w.timeout_ns, wt->t2);
+	EXPECT_GT((uint64_t)wt->w.timeout_ns + LATE_NS, wt->t2);
 	EXPECT_EQ(seq, info_seq(self->fd));
 	munmap(wt, sizeof(*wt));
 }
