@@ -166,7 +166,7 @@ static bool charge_is(int fd, __u32 uid, __u64 bytes)
 
 /*
  * RLIMIT_MEMLOCK: an unprivileged user creates and grows regions up to
- * the limit exactly; past it OPEN|CREATE, SET_SIZE and ftruncate fail
+ * the limit exactly, less what the user already had charged; past it OPEN|CREATE, SET_SIZE and ftruncate fail
  * ENOMEM and change nothing; an empty region charges nothing.
  */
 TEST_F(acct, memlock_limit)
@@ -175,14 +175,28 @@ TEST_F(acct, memlock_limit)
 	const char *a = nm(self, "a"), *b = nm(self, "b"), *c = nm(self, "c");
 	struct sd_list_row rows[64];
 	const struct sd_list_row *row;
+	const char *pre = nm(self, "pre");
 	struct shmdev_info ia;
 	int rn, fd;
 	pid_t pid;
 
+	/* 4 pages charged to 1001 by an earlier process count too. */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int d = child_as(self, 1001, 16 * P), fa, fb, fc;
+		int d = child_as(self, 1001, 64 * P);
+
+		C(create(d, pre, 4 * P) >= 0);
+		_exit(0);
+	}
+	CHILD_PASSES(pid);
+	EXPECT_USER(1001, 1, 4 * P);
+
+	/* A limit of 20 pages leaves 16. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int d = child_as(self, 1001, 20 * P), fa, fb, fc;
 
 		fa = create(d, a, 10 * P);
 		C(fa >= 0);
@@ -217,6 +231,8 @@ TEST_F(acct, memlock_limit)
 		_exit(0);
 	}
 	CHILD_PASSES(pid);
+	EXPECT_USER(1001, 3, 20 * P);
+	EXPECT_EQ(0, shmdev_unlink_name(self->dev, pre));
 	EXPECT_USER(1001, 2, 16 * P);
 
 	rn = sd_list_read(SHMDEV_LIST_PATH, NULL, 0, rows, ARRAY_SIZE(rows));

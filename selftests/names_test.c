@@ -1127,6 +1127,50 @@ TEST_F(names, unlinked_region_keeps_its_file)
 	close(fd);
 }
 
+/*
+ * No descriptor left: EMFILE, for an existing name and for a new one,
+ * which is then not created.
+ */
+TEST_F(names, emfile_changes_nothing)
+{
+	const char *e = nm(self, "e"), *n = nm(self, "new");
+	char before[8192], after[8192];
+	struct shmdev_info info;
+	int fd, status;
+	pid_t pid;
+
+	fd = nopen(self, e, 0, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	read_listing(before, sizeof(before));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl;
+		int lim = next_fd();
+
+		/* Every descriptor below the limit is in use. */
+		C(lim > 0);
+		for (int i = 0; i < lim; i++)
+			C(fcntl(i, F_GETFD) >= 0, "descriptor %d is free", i);
+		rl.rlim_cur = rl.rlim_max = lim;
+		C(!setrlimit(RLIMIT_NOFILE, &rl));
+		C(nopen(self, e, 0, 0, 0) == -1 && errno == EMFILE);
+		C(nopen(self, n, self->psz, SHMDEV_OPEN_CREATE, 0600) == -1 &&
+		  errno == EMFILE);
+		C(nopen(self, n, 0, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_AUTOREMOVE, 0600) == -1 &&
+		  errno == EMFILE);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(sd_status_ok(pid, status)) TH_LOG("%s", self->fail->why);
+	EXPECT_EQ(ENOENT, name_errno(self->dev, n));
+	read_listing(after, sizeof(after));
+	EXPECT_STREQ(before, after);
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(1U, info.nr_files);
+	close(fd);
+}
+
 /* Runs UNLINK of @name as @uid in a child: 0 or the errno. */
 static int unlink_as(FIXTURE_DATA(names) *self, uid_t uid, const char *name)
 {
