@@ -1432,7 +1432,7 @@ TEST_F(names, autoremove_kill)
 	EXPECT_STREQ("A", row->flags);
 	EXPECT_STREQ(n, row->name);
 	EXPECT_EQ(1ULL, row->mappings);
-	EXPECT_EQ(0ULL, row->files);
+	EXPECT_EQ(1ULL, row->files);		/* the file the mapping holds */
 	/* A file that comes and goes does not end it. */
 	fd = nopen(self, n, 0, 0, 0);
 	ASSERT_LE(0, fd);
@@ -1632,6 +1632,8 @@ TEST_F(names, listing)
 		char uheader[256];
 		int un;
 
+		/* The mapping fork() copied would count. */
+		C(!munmap(p, 2 * self->psz));
 		C(!sd_become(1003, 1003, NULL, 0));
 		un = sd_list_read(SHMDEV_LIST_PATH, uheader, sizeof(uheader),
 				  urows, ARRAY_SIZE(urows));
@@ -1897,14 +1899,20 @@ TEST_F_TIMEOUT(names, ten_thousand_regions, 300)
 		close(fd);
 		created++;
 		if (created == SAMPLE) {
-			hit1 = lookup_time(self->dev, names, SAMPLE, SAMPLE, 3, &bad);
-			miss1 = miss_time(self->dev, SAMPLE, 3, &bad);
+			double ts = sd_now();
+
+			/* Let the table finish any resize it started. */
+			usleep(500000);
+			hit1 = lookup_time(self->dev, names, SAMPLE, SAMPLE, 5, &bad);
+			miss1 = miss_time(self->dev, SAMPLE, 5, &bad);
+			t0 += sd_now() - ts;	/* not part of the creation */
 		}
 	}
 	t_create = sd_now() - t0;
 	ASSERT_EQ(MANY, created) goto out;
-	hit10 = lookup_time(self->dev, names, SAMPLE, MANY, 3, &bad);
-	miss10 = miss_time(self->dev, SAMPLE, 3, &bad);
+	usleep(500000);
+	hit10 = lookup_time(self->dev, names, SAMPLE, MANY, 5, &bad);
+	miss10 = miss_time(self->dev, SAMPLE, 5, &bad);
 
 	t0 = sd_now();
 	for (int i = 0; i < MANY; i++) {
@@ -1922,8 +1930,14 @@ TEST_F_TIMEOUT(names, ten_thousand_regions, 300)
 	       MANY, t_create, t_each);
 	TH_LOG("one lookup among %d: %.1f us found, %.1f us missing; among %d: %.1f us found, %.1f us missing",
 	       SAMPLE, hit1 * 1e6, miss1 * 1e6, MANY, hit10 * 1e6, miss10 * 1e6);
-	EXPECT_GT(3 * hit1, hit10) TH_LOG("found lookups grow with the number of names");
-	EXPECT_GT(3 * miss1, miss10) TH_LOG("missing lookups grow with the number of names");
+	/*
+	 * A list walked from one end costs 10 times more per lookup with 10
+	 * times the names; a hash table the same, give or take the caches.
+	 */
+	EXPECT_TRUE(hit10 < 5 * hit1)
+		TH_LOG("found lookups grow with the number of names: x%.1f", hit10 / hit1);
+	EXPECT_TRUE(miss10 < 5 * miss1)
+		TH_LOG("missing lookups grow with the number of names: x%.1f", miss10 / miss1);
 
 out:
 	t0 = sd_now();
