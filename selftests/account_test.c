@@ -57,15 +57,13 @@ FIXTURE_SETUP(acct)
 
 	self->psz = page_size();
 	self->max_total = -1;
+	self->node_mode = 0;
 	self->dev = -1;
 	if (geteuid())
 		SKIP(return, "needs root");
 	self->fail = mmap(NULL, sizeof(*self->fail), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->fail);
-	ASSERT_EQ(0, stat(SHMDEV_PATH, &st));
-	self->node_mode = st.st_mode & 07777;
-	ASSERT_EQ(0, chmod(SHMDEV_PATH, 0666));
 	umask(0);
 	self->dev = shmdev_open(O_RDWR);
 	ASSERT_LE(0, self->dev);
@@ -73,18 +71,25 @@ FIXTURE_SETUP(acct)
 	/* The test users start with nothing charged. */
 	ASSERT_EQ(0, sd_user_row(1001, NULL, NULL)) TH_LOG("user 1001 has a charge left");
 	ASSERT_EQ(0, sd_user_row(1002, NULL, NULL)) TH_LOG("user 1002 has a charge left");
+	ASSERT_EQ(0, stat(SHMDEV_PATH, &st));
+	self->node_mode = st.st_mode & 07777;
+	ASSERT_EQ(0, chmod(SHMDEV_PATH, 0666));
 }
 
-FIXTURE_TEARDOWN(acct)
+/* In the test's parent, so that it runs also after a failed ASSERT. */
+FIXTURE_TEARDOWN_PARENT(acct)
 {
-	if (self->dev < 0)
-		return;
-	for (int i = 0; i < self->nnames; i++)
-		shmdev_unlink_name(self->dev, self->names[i]);
+	int dev = shmdev_open(O_RDWR);
+
+	if (dev >= 0) {
+		for (int i = 0; i < self->nnames; i++)
+			shmdev_unlink_name(dev, self->names[i]);
+		close(dev);
+	}
 	if (self->max_total >= 0)
 		sd_set_param("max_total_size", self->max_total);
-	close(self->dev);
-	chmod(SHMDEV_PATH, self->node_mode);
+	if (self->node_mode)
+		chmod(SHMDEV_PATH, self->node_mode);
 }
 
 #define C(cond, ...)	SD_CHILD_CHECK(self->fail, cond, "" __VA_ARGS__)

@@ -113,6 +113,7 @@ FIXTURE_SETUP(names)
 	self->psz = page_size();
 	self->max = shmdev_max_size();
 	self->max_regions = -1;
+	self->node_mode = 0;
 	self->dev = -1;
 	if (geteuid())
 		SKIP(return, "needs root");
@@ -120,24 +121,32 @@ FIXTURE_SETUP(names)
 	self->fail = mmap(NULL, sizeof(*self->fail), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->fail);
-	ASSERT_EQ(0, stat(SHMDEV_PATH, &st));
-	self->node_mode = st.st_mode & 07777;
-	ASSERT_EQ(0, chmod(SHMDEV_PATH, 0666));
 	umask(0);
 	self->dev = shmdev_open(O_RDWR);
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, shmdev_set_size(self->dev, 0));
+	ASSERT_EQ(0, stat(SHMDEV_PATH, &st));
+	self->node_mode = st.st_mode & 07777;
+	ASSERT_EQ(0, chmod(SHMDEV_PATH, 0666));
 }
 
-FIXTURE_TEARDOWN(names)
+/*
+ * In the test's parent, so that it runs also after a failed ASSERT: it
+ * removes the test's names, gives the node its mode and max_regions its
+ * value back.
+ */
+FIXTURE_TEARDOWN_PARENT(names)
 {
-	if (self->dev < 0)
-		return;
-	for (int i = 0; i < self->nnames; i++)
-		shmdev_unlink_name(self->dev, self->names[i]);
-	shmdev_set_size(self->dev, 0);
-	close(self->dev);
-	chmod(SHMDEV_PATH, self->node_mode);
+	int dev = shmdev_open(O_RDWR);
+
+	if (dev >= 0) {
+		for (int i = 0; i < self->nnames; i++)
+			shmdev_unlink_name(dev, self->names[i]);
+		shmdev_set_size(dev, 0);
+		close(dev);
+	}
+	if (self->node_mode)
+		chmod(SHMDEV_PATH, self->node_mode);
 	if (self->max_regions >= 0)
 		sd_set_param("max_regions", self->max_regions);
 }
