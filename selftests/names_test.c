@@ -1521,7 +1521,8 @@ TEST_F(names, listing)
 {
 	const char *r1 = nm(self, "list1"), *r2 = nm(self, "list2"),
 		   *r4 = nm(self, "list4");
-	char r3[SHMDEV_NAME_MAX], want3[4 * SHMDEV_NAME_MAX], header[256];
+	char want3[4 * SHMDEV_NAME_MAX], header[256];
+	const char *r3;
 	char mode1[16];
 	struct sd_list_row rows[128];
 	const struct sd_list_row *row;
@@ -1567,7 +1568,7 @@ TEST_F(names, listing)
 	ASSERT_LE(0, f2);
 	ASSERT_EQ(0, shmdev_info(f2, &i2));
 	/* r3: a name with a space, a tab, a newline and a backslash. */
-	snprintf(r3, sizeof(r3), "n%d-a b\tc\nd\\e", (int)getpid());
+	r3 = nm(self, "a b\tc\nd\\e");
 	snprintf(want3, sizeof(want3), "n%d-a\\040b\\011c\\012d\\134e", (int)getpid());
 	f3 = nopen(self, r3, 0, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0600);
 	ASSERT_LE(0, f3);
