@@ -407,9 +407,12 @@ TEST_F(acct, max_total_size_enospc)
 	const char *a = nm(self, "a"), *b = nm(self, "b"), *c = nm(self, "c");
 	struct sd_user_row r0, r1;
 	unsigned long long total = 0;
+	struct stat st;
 	int fa, fb;
 	pid_t pid;
 
+	ASSERT_EQ(0, stat(SHMDEV_PARAMS "/max_total_size", &st));
+	EXPECT_EQ(0644U, st.st_mode & 07777);
 	self->max_total = sd_param("max_total_size");
 	ASSERT_LT(0, self->max_total);
 	ASSERT_LE(0, sd_user_row(0, &r0, &total));

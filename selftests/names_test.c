@@ -531,6 +531,14 @@ TEST_F(names, one_name_one_region)
 	memset(buf, 0x5a, sizeof(buf));
 	ASSERT_EQ(6, pread(b, buf, 6, self->psz + 10));
 	EXPECT_STREQ("hello", buf);
+	/* lseek() and read() too, each file with its own position. */
+	EXPECT_EQ(3 * self->psz, lseek(b, 0, SEEK_END));
+	EXPECT_EQ(self->psz + 10, lseek(b, self->psz + 10, SEEK_SET));
+	EXPECT_EQ(0, lseek(a, 0, SEEK_CUR));
+	memset(buf, 0x5a, sizeof(buf));
+	ASSERT_EQ(6, read(b, buf, 6));
+	EXPECT_STREQ("hello", buf);
+	EXPECT_EQ(self->psz + 16, lseek(b, 0, SEEK_CUR));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1362,6 +1370,29 @@ TEST_F(names, access_between_users)
 	EXPECT_EQ(0, open_as(self, 1002, 1002, -1, n, 0));
 	EXPECT_EQ(0, open_as(self, 1003, 1003, -1, n, SHMDEV_OPEN_CREATE));
 
+	/* The default region (root's, 0600): the node's mode decides. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct shmdev_info info;
+		int d;
+
+		C(!sd_become(1002, 1002, NULL, 0));
+		d = child_node();
+		C(d >= 0);
+		C(!shmdev_info(d, &info));
+		C(info.id == 1 && info.uid == 0 && info.mode == 0600,
+		  "id %u uid %u mode %o", info.id, info.uid, info.mode);
+		C(!shmdev_set_size(d, self->psz));
+		C(pwrite(d, "d", 1, 0) == 1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(sd_status_ok(pid, status)) TH_LOG("%s", self->fail->why);
+	ASSERT_EQ(1, pread(self->dev, &c, 1, 0));
+	EXPECT_EQ('d', c);
+	c = 0;
+
 	/* What the writers wrote. */
 	ASSERT_EQ(1, pread(fd, &c, 1, 0));
 	EXPECT_EQ('z', c);
@@ -1686,14 +1717,18 @@ struct ns_report {
  * EOPNOTSUPP (the default region still works); from 6.12 on they work
  * and are separate: neither side sees the other's names, in OPEN, UNLINK
  * or the listing, and the child namespace's regions go away within 5 s
- * of its last task's exit.
+ * of its last task's exit, with their charge; one that a process of the
+ * parent's namespace holds loses its name and lives on until closed.
  */
 TEST_F_TIMEOUT(names, ipc_namespace, 60)
 {
-	const char *pn = nm(self, "nsp"), *cn = nm(self, "nsc");
+	const char *pn = nm(self, "nsp"), *cn = nm(self, "nsc"), *hn = nm(self, "nsh");
 	struct sd_list_row rows[128];
-	int fd, to_child[2], to_parent[2], major, minor, rn, gone = -1;
+	int fd, to_child[2], to_parent[2], sv[2], major, minor, rn, gone = -1;
+	int held = -1;
 	struct ns_report rep = { 0 };
+	struct sd_user_row root0, root1;
+	struct shmdev_info info;
 	__u32 pid_p;
 	char go = 'g', c = 0;
 	bool must_work, must_refuse;
@@ -1708,8 +1743,10 @@ TEST_F_TIMEOUT(names, ipc_namespace, 60)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, pwrite(fd, "P", 1, 0));
 	pid_p = info_id(fd);
+	ASSERT_LE(0, sd_user_row(0, &root0, NULL));
 	ASSERT_EQ(0, pipe2(to_child, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1717,11 +1754,12 @@ TEST_F_TIMEOUT(names, ipc_namespace, 60)
 		struct shmdev_info info;
 		struct ns_report r = { 0 };
 		struct sd_list_row crows[128];
-		int d, a, b, cr;
+		int d, a, b, h, cr;
 		char x = 1;
 
 		close(to_child[1]);
 		close(to_parent[0]);
+		close(sv[0]);
 		if (unshare(CLONE_NEWIPC)) {
 			r.mode = 'S';
 			C(write(to_parent[1], &r, sizeof(r)) == sizeof(r));
@@ -1759,9 +1797,16 @@ TEST_F_TIMEOUT(names, ipc_namespace, 60)
 		C(crows[0].id == 1);
 		C(sd_list_find(crows, cr, r.id_same) && sd_list_find(crows, cr, r.id_own));
 		C(!sd_list_find(crows, cr, pid_p), "the parent's region is listed");
-		/* Nobody holds them when the namespace dies. */
+		/* A third one goes to the parent, which holds it. */
+		h = shmdev_open_name(d, hn, 3 * self->psz,
+				     SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0600);
+		C(h >= 0);
+		C(pwrite(h, "N", 1, 2 * self->psz) == 1);
+		C(!send_fd(sv[1], h, "h", 1));
+		/* Nobody else holds them when the namespace dies. */
 		close(a);
 		close(b);
+		close(h);
 		r.mode = 'W';
 		C(write(to_parent[1], &r, sizeof(r)) == sizeof(r));
 		C(read(to_child[0], &x, 1) == 1);
@@ -1769,11 +1814,19 @@ TEST_F_TIMEOUT(names, ipc_namespace, 60)
 	}
 	close(to_child[0]);
 	close(to_parent[1]);
+	close(sv[1]);
 	ASSERT_EQ((ssize_t)sizeof(rep), read(to_parent[0], &rep, sizeof(rep))) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		TH_LOG("child: %s", self->fail->why);
 	}
+	if (rep.mode == 'W') {
+		held = recv_fd(sv[0], &c, 1);
+		ASSERT_LE(0, held);
+		ASSERT_EQ(1, sd_user_row(0, &root1, NULL));
+		EXPECT_EQ(root0.reserved + 6 * self->psz, root1.reserved);
+	}
+	close(sv[0]);
 
 	if (rep.mode == 'W') {
 		/* The parent sees none of the child's names. */
@@ -1825,6 +1878,24 @@ TEST_F_TIMEOUT(names, ipc_namespace, 60)
 	/* The parent's region is untouched. */
 	EXPECT_EQ(0, name_errno(self->dev, pn));
 	EXPECT_EQ(1, sd_debugfs_has_region(pid_p));
+
+	/* The held one lost its name with the namespace, not its memory. */
+	ASSERT_EQ(0, shmdev_info(held, &info));
+	EXPECT_EQ(0U, info.flags & SHMDEV_INFO_NAMED);
+	EXPECT_EQ(1, sd_debugfs_has_region(info.id));
+	c = 0;
+	ASSERT_EQ(1, pread(held, &c, 1, 2 * self->psz));
+	EXPECT_EQ('N', c);
+	ASSERT_EQ(1, sd_user_row(0, &root1, NULL));
+	EXPECT_EQ(root0.reserved + 3 * self->psz, root1.reserved);
+	/* Unheld, it goes, and so does its charge. */
+	close(held);
+	for (t0 = sd_now(); sd_now() < t0 + 5; usleep(20000))
+		if (!sd_debugfs_has_region(info.id))
+			break;
+	EXPECT_EQ(0, sd_debugfs_has_region(info.id));
+	ASSERT_LE(0, sd_user_row(0, &root1, NULL));
+	EXPECT_EQ(root0.reserved, root1.reserved);
 	close(fd);
 }
 
@@ -1978,6 +2049,10 @@ TEST_F(names, max_regions_enospc)
 	char before[8192], after[8192];
 	int existing, fa, fb, fd0, ret;
 
+	struct stat st;
+
+	ASSERT_EQ(0, stat(SHMDEV_PARAMS "/max_regions", &st));
+	EXPECT_EQ(0644U, st.st_mode & 07777);
 	self->max_regions = sd_param("max_regions");
 	ASSERT_LT(0, self->max_regions);
 	existing = sd_debugfs_count_regions();
