@@ -1705,6 +1705,75 @@ TEST_F(names, listing)
 	EXPECT_NE(NULL, sd_list_find(rows, rn, i1.id));
 }
 
+/*
+ * The listing and GET_INFO give ids in the reader's user namespace: in
+ * one that maps only root, user 1001's region shows the overflow ids.
+ */
+TEST_F(names, ids_in_reader_user_namespace)
+{
+	const char *n = nm(self, "uns");
+	unsigned long long overflow = 65534;
+	int fd, status;
+	__u32 id;
+	pid_t pid;
+
+	read_u64("/proc/sys/kernel/overflowuid", &overflow);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int d, r;
+
+		C(!sd_become(1001, 1001, NULL, 0));
+		d = child_node();
+		C(d >= 0);
+		r = shmdev_open_name(d, n, self->psz, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0644);
+		C(r >= 0);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(sd_status_ok(pid, status)) TH_LOG("%s", self->fail->why);
+	fd = nopen(self, n, 0, SHMDEV_OPEN_RDONLY, 0);
+	ASSERT_LE(0, fd);
+	id = info_id(fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sd_list_row rows[128];
+		const struct sd_list_row *row;
+		struct shmdev_info info;
+		char want[24];
+		int rn;
+
+		if (unshare(CLONE_NEWUSER))
+			_exit(77);
+		C(!write_text("/proc/self/setgroups", "deny"));
+		C(!write_text("/proc/self/uid_map", "0 0 1"));
+		C(!write_text("/proc/self/gid_map", "0 0 1"));
+		C(!shmdev_info(fd, &info));
+		C(info.uid == overflow && info.gid == overflow &&
+		  info.charged_uid == overflow, "GET_INFO: uid %u gid %u charged_uid %u",
+		  info.uid, info.gid, info.charged_uid);
+		rn = sd_list_read(SHMDEV_LIST_PATH, NULL, 0, rows, ARRAY_SIZE(rows));
+		C(rn > 0, "%d", rn);
+		C(rows[0].id == 1 && rows[0].uid == 0 && rows[0].gid == 0);
+		row = sd_list_find(rows, rn, id);
+		C(row != NULL);
+		snprintf(want, sizeof(want), "%llu", overflow);
+		C(row->uid == (long long)overflow && row->gid == (long long)overflow &&
+		  !strcmp(row->charged_uid, want), "uid %lld gid %lld charged_uid %s",
+		  row->uid, row->gid, row->charged_uid);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+		close(fd);
+		SKIP(return, "unshare(CLONE_NEWUSER) failed: no user namespaces");
+	}
+	ASSERT_TRUE(sd_status_ok(pid, status)) TH_LOG("%s", self->fail->why);
+	close(fd);
+}
+
 /* What the namespace child reports. */
 struct ns_report {
 	char mode;		/* 'W' names work, 'U' EOPNOTSUPP, 'S' no unshare */
