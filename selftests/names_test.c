@@ -706,7 +706,9 @@ TEST_F(names, fstat_fields)
 TEST_F(names, ftruncate_is_set_size)
 {
 	const char *n = nm(self, "tr");
+	unsigned long long total = 0, psz_max;
 	struct shmdev_info info;
+	long long max_total;
 	struct stat st;
 	char c = 'q';
 	int fd;
@@ -745,9 +747,25 @@ TEST_F(names, ftruncate_is_set_size)
 	c = 'q';
 	ASSERT_EQ(1, pread(fd, &c, 1, 3 * self->psz));
 	EXPECT_EQ(0, c);
-	/* max_size itself is allowed. */
-	EXPECT_EQ(0, ftruncate(fd, self->max));
-	EXPECT_EQ(self->max, shmdev_get_size(fd));
+	/*
+	 * max_size itself is allowed, unless all regions together would
+	 * then reserve more than max_total_size (a module loaded with a
+	 * max_size above the RAM): ENOSPC.
+	 */
+	ASSERT_LE(0, sd_user_row(0, NULL, &total));
+	max_total = sd_param("max_total_size");
+	ASSERT_LT(0, max_total);
+	psz_max = (self->max + self->psz - 1) / self->psz * self->psz;
+	if (total - 4 * self->psz + psz_max <= (unsigned long long)max_total) {
+		EXPECT_EQ(0, ftruncate(fd, self->max));
+		EXPECT_EQ(self->max, shmdev_get_size(fd));
+	} else {
+		TH_LOG("max_size %llu does not fit in max_total_size %lld",
+		       (unsigned long long)self->max, max_total);
+		EXPECT_EQ(-1, ftruncate(fd, self->max));
+		EXPECT_EQ(ENOSPC, errno);
+		EXPECT_EQ(4ULL * self->psz, shmdev_get_size(fd));
+	}
 	ASSERT_EQ(0, ftruncate(fd, 0));
 	EXPECT_EQ(0ULL, shmdev_get_size(fd));
 	close(fd);
