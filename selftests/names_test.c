@@ -1370,7 +1370,22 @@ TEST_F(names, access_between_users)
 	fd = nopen(self, n, 0, 0, 0);		/* root: CAP_DAC_OVERRIDE */
 	ASSERT_LE(0, fd);
 
-	ASSERT_EQ(0, fchmod(fd, 0604));		/* others may read */
+	/* The owner lets others read. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int d, r;
+
+		C(!sd_become(1001, 1001, NULL, 0));
+		d = child_node();
+		C(d >= 0);
+		r = shmdev_open_name(d, n, 0, 0, 0);
+		C(r >= 0);
+		C(!fchmod(r, 0604));
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(sd_status_ok(pid, status)) TH_LOG("%s", self->fail->why);
 	EXPECT_EQ(0, open_as(self, 1002, 1002, -1, n, RO));
 	EXPECT_EQ(EACCES, open_as(self, 1002, 1002, -1, n, 0));
 
