@@ -34,6 +34,7 @@ struct ctx {
 #define CMD_REGION	0x1	/* acts on a region: takes --name NAME */
 #define CMD_NO_DEVICE	0x2	/* opens nothing */
 #define CMD_STOP	0x4	/* options end at the first argument */
+#define CMD_RO_BARE	0x8	/* read-only when given no argument */
 
 struct command {
 	const char *name;
@@ -1325,7 +1326,7 @@ static const struct command commands[] = {
 	  O_RDONLY, CMD_REGION, cmd_info },
 	{ "size", "[BYTES]",
 	  "Print the size in bytes, or set it to BYTES (4096, 4K, 16M, 1G...).\n",
-	  O_RDWR, CMD_REGION, cmd_size },
+	  O_RDWR, CMD_REGION | CMD_RO_BARE, cmd_size },
 	{ "notify", "",
 	  "Wake every waiter of the region; print the new sequence.\n",
 	  O_RDWR, CMD_REGION, cmd_notify },
@@ -1452,8 +1453,11 @@ static int take_name(const struct command *cmd, int *argc, char **argv,
 	return 0;
 }
 
-/* Opens what @cmd acts on into c->dev; 0 or EXIT_FAIL. */
-static int open_target(const struct command *cmd, struct ctx *c)
+/*
+ * Opens what @cmd acts on into c->dev, for @mode (O_RDONLY or O_RDWR);
+ * 0 or EXIT_FAIL.
+ */
+static int open_target(const struct command *cmd, struct ctx *c, int mode)
 {
 	uint32_t flags = SHMDEV_OPEN_CLOEXEC;
 	int err, fd;
@@ -1461,7 +1465,7 @@ static int open_target(const struct command *cmd, struct ctx *c)
 	if (cmd->cmd_flags & CMD_NO_DEVICE)
 		return 0;
 	/* A named region is reached through a read-only file of the node. */
-	err = shmdev_open_path(&c->dev, c->device, c->name ? O_RDONLY : cmd->flags);
+	err = shmdev_open_path(&c->dev, c->device, c->name ? O_RDONLY : mode);
 	if (err) {
 		fprintf(stderr, "shmdevctl: cannot open %s: %s%s\n", c->device,
 			strerror(-err), err == -ENOENT ? " (is the shmdev module loaded?)" : "");
@@ -1469,7 +1473,7 @@ static int open_target(const struct command *cmd, struct ctx *c)
 	}
 	if (!c->name)
 		return 0;
-	if (cmd->flags == O_RDONLY)
+	if (mode == O_RDONLY)
 		flags |= SHMDEV_OPEN_RDONLY;
 	fd = shmdev_open_region(c->dev.fd, c->name, flags, 0, 0);
 	shmdev_close(&c->dev);
@@ -1536,7 +1540,9 @@ int main(int argc, char **argv)
 		return ret;
 	if (c.name && !(cmd->cmd_flags & CMD_REGION))
 		return usage_error(cmd->name, "%s", "option '--name' does not apply");
-	ret = open_target(cmd, &c);
+	/* "size" alone only reads. */
+	ret = open_target(cmd, &c, (cmd->cmd_flags & CMD_RO_BARE) && sub_argc == 1 ?
+			  O_RDONLY : cmd->flags);
 	if (ret)
 		return ret;
 	/* getopt's messages then read "shmdevctl size: ...". */

@@ -11,7 +11,7 @@
 # must be waiting before another acts, the test waits until /proc shows
 # it asleep in SHMDEV_IOC_WAIT, never for a fixed time.
 
-plan=303
+plan=305
 n=0
 failed=0
 
@@ -642,6 +642,8 @@ check "another user's chmod: EPERM" 1 as_user 1000 shmdevctl chmod 0666 t1
 expect_err "chmod: EPERM explained" "shmdevctl: chmod t1: Operation not permitted"
 check "another user reads a 0604 region" 0 as_user 1000 shmdevctl read --name t1 --length 5 --raw
 expect_raw "another user reads the bytes" "named"
+check "another user reads the size of a 0604 region" 0 as_user 1000 shmdevctl size --name t1
+expect "another user reads the size" "8192"
 check "another user may not write a 0604 region" 1 as_user 1000 shmdevctl write --name t1 x
 expect_err "EACCES for writing explained" "shmdevctl: write t1: Permission denied"
 listed t1
