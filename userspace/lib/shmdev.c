@@ -122,23 +122,23 @@ int shmdev_page_info(struct shmdev *dev, uint64_t index,
 		    SHMDEV_OPEN_CLOEXEC | SHMDEV_OPEN_AUTOREMOVE)
 
 /*
- * Copies @name into @out (zero-filled) after the module's checks of the
- * bytes it would see: empty or with '/' -EINVAL, no NUL in the first
- * SHMDEV_NAME_MAX bytes -ENAMETOOLONG.
+ * Copies @name into @out (zero-filled) after the module's checks, in its
+ * order: no NUL in the first SHMDEV_NAME_MAX bytes -ENAMETOOLONG; empty or
+ * with '/' -EINVAL.
  */
 static int copy_name(char out[SHMDEV_NAME_MAX], const char *name)
 {
-	size_t i;
+	size_t len;
 
-	if (!name || !name[0])
+	if (!name)
 		return -EINVAL;
-	for (i = 0; i < SHMDEV_NAME_MAX && name[i]; i++)
-		if (name[i] == '/')
-			return -EINVAL;
-	if (i == SHMDEV_NAME_MAX)
+	len = strnlen(name, SHMDEV_NAME_MAX);
+	if (len == SHMDEV_NAME_MAX)
 		return -ENAMETOOLONG;
+	if (!len || memchr(name, '/', len))
+		return -EINVAL;
 	memset(out, 0, SHMDEV_NAME_MAX);
-	memcpy(out, name, i);
+	memcpy(out, name, len);
 	return 0;
 }
 

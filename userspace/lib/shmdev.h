@@ -148,12 +148,12 @@ int shmdev_page_info(struct shmdev *dev, uint64_t index,
  * @mode: with SHMDEV_OPEN_CREATE, its permission bits (0777 at most), less
  *	the umask
  *
- * The arguments are checked as the module checks them, so a name the
- * module would refuse fails the same way without a system call: -EINVAL
- * for an unknown flag, EXCL or AUTOREMOVE without CREATE, a mode above
- * 0777 with CREATE, an empty name or one with '/' in its first
- * SHMDEV_NAME_MAX bytes; -ENAMETOOLONG for a name of SHMDEV_NAME_MAX bytes
- * or more.
+ * The arguments are checked as the module checks them, in its order, so
+ * what the module would refuse fails the same way without a system call:
+ * -EINVAL for an unknown flag, EXCL or AUTOREMOVE without CREATE, or a
+ * mode above 0777 with CREATE; then -ENAMETOOLONG for a name of
+ * SHMDEV_NAME_MAX bytes or more; then -EINVAL for an empty name or one
+ * with '/'.
  *
  * Return: the new file descriptor, or -errno (-ENOENT: no such name and no
  * CREATE; -EEXIST: CREATE|EXCL and it exists; -EACCES: no permission;

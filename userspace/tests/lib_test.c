@@ -205,12 +205,13 @@ TEST(open_region_checks)
 	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX, -1),
 						    0, 0, 0));
 	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, 199, -1), 0, 0, 0));
-	/* The module sees the first SHMDEV_NAME_MAX bytes only. */
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, 10), 0, 0, 0));
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, SHMDEV_NAME_MAX - 1),
-					      0, 0, 0));
-	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, 199, SHMDEV_NAME_MAX),
+	/* Too long comes first, as in the module, '/' or not. */
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, 199, 10), 0, 0, 0));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX,
+								   SHMDEV_NAME_MAX - 1),
 						    0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX - 1,
+							   SHMDEV_NAME_MAX - 2), 0, 0, 0));
 	/* Flags are checked before the name, as the module does. */
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x40, 0, 0));
 
