@@ -11,7 +11,7 @@
 # must be waiting before another acts, the test waits until /proc shows
 # it asleep in SHMDEV_IOC_WAIT, never for a fixed time.
 
-plan=305
+plan=310
 n=0
 failed=0
 
@@ -710,6 +710,29 @@ fi
 listed demo
 expect_quiet "demo gone with the pair"
 chmod "$node_mode" /dev/shmdev
+
+# Names live in the IPC namespace: a new one (unshare -i) lists the default
+# region only, and its names stay in it. On 6.1 the module refuses names
+# outside the initial IPC namespace (EOPNOTSUPP).
+check "list in a new IPC namespace" 0 unshare -i shmdevctl list --raw
+if [ "$(wc -l <"$tmp/out")" -eq 2 ] && sed -n 2p "$tmp/out" | grep -q '^1 - .* D$'; then
+	ok "a new IPC namespace lists the default region only"
+else
+	not_ok "a new IPC namespace lists the default region only"
+	show stdout "$tmp/out"
+fi
+case $(uname -r) in
+6.1.*)
+	check "create in a new IPC namespace (6.1)" 1 unshare -i shmdevctl create nsx
+	expect_err "6.1: EOPNOTSUPP explained" "shmdevctl: create nsx: Operation not supported"
+	;;
+*)
+	check "create in a new IPC namespace" 0 unshare -i sh -c 'shmdevctl create nsx && shmdevctl list --raw'
+	expect_line "nsx listed in its namespace" '^[0-9]* nsx 0 0 0600 0 '
+	;;
+esac
+listed nsx
+expect_quiet "nsx not listed outside its namespace"
 
 # Root removes what is left.
 check "rm of several names" 0 shmdevctl rm t1 ${long#a}
