@@ -11,7 +11,7 @@
 # must be waiting before another acts, the test waits until /proc shows
 # it asleep in SHMDEV_IOC_WAIT, never for a fixed time.
 
-plan=310
+plan=314
 n=0
 failed=0
 
@@ -605,6 +605,20 @@ expect_err "create: ENAMETOOLONG explained" "shmdevctl: create $long: File name 
 check "create: a name of 63 bytes" 0 shmdevctl create ${long#a}
 check "create: above max_size" 1 shmdevctl create --size 1T big
 expect_err "create: EFBIG explained" "shmdevctl: create big: File too large (above the module's max_size)"
+# The module's limits (root may lower them at run time): ENOSPC.
+params=/sys/module/shmdev/parameters
+max_regions=$(cat $params/max_regions)
+echo 1 >$params/max_regions
+check "create: max_regions reached" 1 shmdevctl create full
+expect_err "create: ENOSPC explained" \
+	"shmdevctl: create full: No space left on device (the module's limit on regions or on their total size is reached)"
+echo "$max_regions" >$params/max_regions
+max_total=$(cat $params/max_total_size)
+echo 4096 >$params/max_total_size
+check "size: max_total_size reached" 1 shmdevctl size --name t1 1M
+expect_err "size: ENOSPC explained" \
+	"shmdevctl: size: No space left on device (the module's limit on regions or on their total size is reached)"
+echo "$max_total" >$params/max_total_size
 check "create: missing name" 2 shmdevctl create
 expect_err "create: missing name explained" "shmdevctl create: missing region name"
 check "create: a second operand" 2 shmdevctl create x y
