@@ -87,8 +87,18 @@ FIXTURE_SETUP(mod)
  */
 FIXTURE_TEARDOWN(mod)
 {
+	struct shmdev_name nm = { "module-test-named" };
 	char params[64];
+	int ctl;
 
+	/* A named region a failed test left: it would keep the module. */
+	if (loaded()) {
+		ctl = shmdev_open(O_RDWR);
+		if (ctl >= 0) {
+			ioctl(ctl, SHMDEV_IOC_UNLINK, &nm);
+			close(ctl);
+		}
+	}
 	if (loaded() && shmdev_max_size() == self->max0)
 		return;
 	if (loaded())
@@ -194,7 +204,7 @@ static int debugfs_rows(const char *path)
  */
 TEST_F(mod, named_region_lifetime)
 {
-	const char *name = "module-test-named";
+	const char *name = "module-test-named";	/* also in the teardown */
 	int ctl, fd, ret, err;
 	char *p, c;
 
