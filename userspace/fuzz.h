@@ -152,6 +152,7 @@ const char *file_name(int fi);
 /* fuzz_names.c */
 int names_setup(void);
 void names_finish(void);
+void names_abandon(void);
 void region_gc(void);
 struct outcome resize_expect(const struct region_model *rg, uint64_t size);
 void fuzz_open(int fi);

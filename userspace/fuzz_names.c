@@ -782,6 +782,56 @@ static void check_accounting(bool at_end)
 
 /* ---- Setup, the operations, the end ---- */
 
+/* Undoes listing_escape(): "\ooo" to its byte. */
+static void listing_unescape(const char *s, char *out, size_t n)
+{
+	size_t j = 0;
+
+	while (*s && j + 1 < n) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			out[j++] = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			out[j++] = *s++;
+		}
+	}
+	out[j] = '\0';
+}
+
+/*
+ * Unlinks the names that runs killed before their end left (those of
+ * processes that no longer exist), so that their regions stop holding
+ * memory and counting against the module's limits.
+ */
+static void remove_stale_names(void)
+{
+	FILE *f = fopen(LISTING, "re");
+	char line[512], esc[4 * SHMDEV_NAME_MAX + 8];
+	int fd, removed = 0;
+
+	if (!f)
+		return;
+	fd = open("/dev/shmdev", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && fgets(line, sizeof(line), f)) {
+		struct shmdev_name nm = { { 0 } };
+		unsigned int id;
+		int pid;
+
+		if (sscanf(line, "%u %263s", &id, esc) != 2 ||
+		    sscanf(esc, "shmdev-fuzz.%d.", &pid) != 1 || pid <= 0 ||
+		    !kill(pid, 0) || errno != ESRCH)
+			continue;
+		listing_unescape(esc, nm.name, sizeof(nm.name));
+		removed += !ioctl(fd, SHMDEV_IOC_UNLINK, &nm);
+	}
+	fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (removed)
+		printf("shmdev-fuzz: unlinked %d names of runs that did not finish\n", removed);
+}
+
 static uint64_t param(const char *path, uint64_t dflt)
 {
 	unsigned long long v;
@@ -813,6 +863,7 @@ int names_setup(void)
 	for (int i = 0; i < NNAMES; i++)
 		m.linked[i] = -1;
 
+	remove_stale_names();
 	m.umask = umasks[R(sizeof(umasks) / sizeof(umasks[0]))];
 	umask(m.umask);
 	m.max_total = param(PARAM("max_total_size"), UINT64_MAX);
@@ -861,6 +912,23 @@ void fuzz_names_op(void)
 		check_accounting(false);
 	else
 		fuzz_proc_reopen();
+}
+
+/* After a failure: unlinks the names, unchecked, so that none is left. */
+void names_abandon(void)
+{
+	int fd = open("/dev/shmdev", O_RDONLY | O_CLOEXEC);
+
+	for (int i = 0; i < NNAMES && fd >= 0; i++) {
+		struct shmdev_name nm = { { 0 } };
+
+		if (m.linked[i] < 0)
+			continue;
+		strcpy(nm.name, m.names[i]);
+		ioctl(fd, SHMDEV_IOC_UNLINK, &nm);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /*

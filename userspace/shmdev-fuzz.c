@@ -162,6 +162,7 @@ static void outcome_str(const struct outcome *o, char *s, size_t n)
 static void __attribute__((noreturn)) fail_run(void)
 {
 	stop_chaos();
+	names_abandon();
 	fprintf(stderr, "shmdev-fuzz: FAIL (seed %" PRIu64 "; --seed %" PRIu64
 		" --calls %lu replays up to this call)\n", m.seed, m.seed, m.calls);
 	if (m.trace)
