@@ -1130,7 +1130,10 @@ struct child_touch {
 static void fuzz_fork(void)
 {
 	struct child_touch t[8];
-	int n = 0;
+	const struct region_model *rg;
+	struct outcome rd;
+	int n = 0, fi;
+	uint64_t at;
 	pid_t pid;
 
 	for (int k = 0; k < 8; k++) {
@@ -1147,9 +1150,24 @@ static void fuzz_fork(void)
 		t[n].sig = touch_expect(mm, t[n].i, t[n].write);
 		n++;
 	}
-	describe("fork(%d touches)", n);
+	/* And a pread() through an inherited file. */
+	fi = pick_file();
+	rg = &m.reg[m.file[fi].reg];
+	at = R(SHADOW_BYTES - 64);
+	rd = read_expect(rg, m.file[fi].mode, P_BUF, 64, at);
+	describe("fork(%d touches, pread(%s, 64, %" PRIu64 ") = %lld)", n, file_name(fi), at,
+		 rd.ret);
 	pid = fork();
 	if (pid == 0) {
+		unsigned char buf[64];
+		ssize_t got = pread(m.file[fi].fd, buf, sizeof(buf), at);
+
+		if (got != rd.ret || (got > 0 && memcmp(buf, rg->shadow + at, got))) {
+			fprintf(stderr, "shmdev-fuzz: child pread of %s at %" PRIu64 ": %zd, expected "
+				"%lld%s\n", file_name(fi), at, got, rd.ret,
+				got == rd.ret ? ", other bytes" : "");
+			_exit(1);
+		}
 		for (int k = 0; k < n; k++) {
 			struct mmap_model *mm = &m.map[t[k].slot];
 			const unsigned char *shadow = m.reg[mm->reg].shadow;
