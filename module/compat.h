@@ -7,9 +7,15 @@
 #ifndef SHMDEV_COMPAT_H
 #define SHMDEV_COMPAT_H
 
+#include <linux/cred.h>
 #include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/proc_ns.h>
+#include <linux/refcount.h>
+#include <linux/user_namespace.h>
 #include <linux/version.h>
 
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
@@ -17,6 +23,85 @@
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
+ * 6.3 passes inode operations the mount's idmapping (struct mnt_idmap)
+ * where 6.1 passed its user namespace; shmdev's mount is never idmapped.
+ */
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#define shmdev_idmap_t		struct user_namespace
+#define shmdev_nop_idmap	(&init_user_ns)
+
+static inline void shmdev_generic_fillattr(shmdev_idmap_t *idmap,
+					   u32 request_mask,
+					   struct inode *inode,
+					   struct kstat *stat)
+{
+	generic_fillattr(idmap, inode, stat);
+}
+#else
+#define shmdev_idmap_t		struct mnt_idmap
+#define shmdev_nop_idmap	(&nop_mnt_idmap)
+#define shmdev_generic_fillattr	generic_fillattr
+#endif
+
+/*
+ * Holding an IPC namespace: the name table keys names by namespace and
+ * holds a reference to each namespace it has names in. Kbuild defines
+ * SHMDEV_HAVE_PUT_IPC_NS when the kernel exports put_ipc_ns() (Debian's
+ * 6.12, not 6.1); without it a module cannot drop a reference, so names
+ * exist in the initial namespace only, which lives forever.
+ */
+#ifdef SHMDEV_HAVE_PUT_IPC_NS
+static inline bool shmdev_ipcns_supported(struct ipc_namespace *ns)
+{
+	return true;
+}
+
+static inline void shmdev_ipcns_get(struct ipc_namespace *ns)
+{
+	get_ipc_ns(ns);
+}
+
+static inline void shmdev_ipcns_put(struct ipc_namespace *ns)
+{
+	put_ipc_ns(ns);
+}
+
+/*
+ * True when the only reference left to @ns is the one the caller holds:
+ * no task, no nsfs file and no bind mount can reach it any more, so no
+ * new one can be taken.
+ */
+static inline bool shmdev_ipcns_orphaned(struct ipc_namespace *ns)
+{
+	return refcount_read(&ns->ns.count) == 1;
+}
+#else
+static inline bool shmdev_ipcns_supported(struct ipc_namespace *ns)
+{
+	return ns->ns.inum == PROC_IPC_INIT_INO;
+}
+
+static inline void shmdev_ipcns_get(struct ipc_namespace *ns)
+{
+}
+
+static inline void shmdev_ipcns_put(struct ipc_namespace *ns)
+{
+}
+
+static inline bool shmdev_ipcns_orphaned(struct ipc_namespace *ns)
+{
+	return false;
 }
 #endif
 

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmdev's windows for people studying it: debugfs files and the
- * tracepoints' definitions.
+ * shmdev's windows: the listing every user may read, the debugfs files
+ * for people studying it, and the tracepoints' definitions.
  *
- *   /sys/kernel/debug/shmdev/regions	one line per region
+ *   /proc/shmdev/regions		the regions of the reader's IPC
+ *					namespace, in the manner of
+ *					/proc/sysvipc/shm
+ *   /sys/kernel/debug/shmdev/regions	one line per region, every one
  *   /sys/kernel/debug/shmdev/stats	module-wide event counters
+ *   /sys/kernel/debug/shmdev/users	the charge of each user
  *
- * debugfs is root's alone and not an ABI; the tracepoints are described in
+ * The /proc file is an ABI (Documentation/userspace-api/shmdev.rst);
+ * debugfs is root's alone and not one. The tracepoints are described in
  * shmdev_trace.h, the files in Documentation/mm/shmdev-internals.rst.
  */
 
 #include <linux/debugfs.h>
 #include <linux/percpu.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
 #include "shmdev.h"
@@ -48,6 +54,13 @@ static int regions_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(regions);
 
+static int users_show(struct seq_file *m, void *unused)
+{
+	shmdev_users_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(users);
+
 /* Sums every CPU's counts: exact for the events that have completed. */
 static int stats_show(struct seq_file *m, void *unused)
 {
@@ -76,6 +89,8 @@ void shmdev_debugfs_init(void)
 			    &regions_fops);
 	debugfs_create_file("stats", 0400, shmdev_debugfs_dir, NULL,
 			    &stats_fops);
+	debugfs_create_file("users", 0400, shmdev_debugfs_dir, NULL,
+			    &users_fops);
 }
 
 /**
@@ -86,4 +101,38 @@ void shmdev_debugfs_init(void)
 void shmdev_debugfs_exit(void)
 {
 	debugfs_remove(shmdev_debugfs_dir);
+}
+
+static int shmdev_proc_regions_show(struct seq_file *m, void *unused)
+{
+	shmdev_names_show(m, shmdev_default_region);
+	return 0;
+}
+
+/**
+ * shmdev_proc_init() - create /proc/shmdev/regions
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int shmdev_proc_init(void)
+{
+	struct proc_dir_entry *dir = proc_mkdir("shmdev", NULL);
+
+	if (!dir)
+		return -ENOMEM;
+	if (!proc_create_single("regions", 0444, dir, shmdev_proc_regions_show)) {
+		proc_remove(dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * shmdev_proc_exit() - remove /proc/shmdev
+ *
+ * Waits for readers that are inside it to leave.
+ */
+void shmdev_proc_exit(void)
+{
+	remove_proc_subtree("shmdev", NULL);
 }

@@ -7,16 +7,23 @@
  * reports a file readable while the sequence differs from the one that
  * file last acknowledged.
  *
- * No wake-up is lost: the sequence only changes with the wait queue's lock
- * held, and the wake-up happens under that same lock. A waiter puts itself
- * on the queue (taking the lock) before it reads the sequence, so a NOTIFY
- * either comes before that read, which then sees the new value, or after
- * the waiter is on the queue, which the wake-up then finds. poll relies on
- * the same order: poll_wait() queues the poller (under the lock) before
- * shmdev_region_poll() reads the sequence, as fs/eventfd.c explains.
+ * No wake-up is lost, and a NOTIFY that nobody waits for takes no lock.
+ * NOTIFY increments the sequence with a fully ordered atomic, then looks
+ * at the wait queue, and takes its lock to wake only when it is not
+ * empty. A waiter puts itself on the queue, then a full barrier
+ * (set_current_state() in prepare_to_wait(); smp_mb() after poll_wait()),
+ * then reads the sequence. Of the two, a store and then a load on each
+ * side with a full barrier between, at least one sees the other's store:
+ * either the waiter reads the new sequence and does not sleep, or NOTIFY
+ * sees the waiter on the queue and wakes it (the pattern of
+ * wq_has_sleeper()).
  *
- * The sequence is an atomic64_t only so that readers that do not take the
- * lock never see a torn value on 32-bit machines.
+ * WAIT sleeps until a deadline on CLOCK_MONOTONIC, fixed when the call
+ * begins. A signal ends the sleep with -ERESTARTSYS: the kernel restarts
+ * the call after a stop, the freezer, a ptrace stop or an SA_RESTART
+ * handler, and returns EINTR otherwise. So that the restarted call keeps
+ * the deadline, the ioctl first rewrites a relative timeout in the
+ * caller's argument as the absolute deadline (file.c).
  *
  * Each file's acknowledged sequence (struct shmdev_file.acked_seq) is
  * written without a lock, by WAIT and NOTIFY calls on that file that may
@@ -34,6 +41,8 @@
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/wait.h>
 
 #include "shmdev.h"
@@ -76,13 +85,22 @@ u64 shmdev_region_notify(struct shmdev_region *region)
 	unsigned long flags;
 	u64 seq;
 
-	spin_lock_irqsave(&region->wq.lock, flags);
 	seq = atomic64_inc_return(&region->seq);
-	if (trace_shmdev_notify_enabled())
-		trace_shmdev_notify(region->id, seq, shmdev_nr_waiters(region));
-	/* Every waiter: WAIT sleeps non-exclusive, and so do pollers. */
-	wake_up_locked_poll(&region->wq, SHMDEV_POLL_EVENTS);
-	spin_unlock_irqrestore(&region->wq.lock, flags);
+	/*
+	 * The increment is fully ordered, so the queue is read after the new
+	 * sequence is visible: pairs with the barrier a waiter has between
+	 * queueing itself and reading the sequence (top of this file).
+	 */
+	if (waitqueue_active(&region->wq)) {
+		spin_lock_irqsave(&region->wq.lock, flags);
+		if (trace_shmdev_notify_enabled())
+			trace_shmdev_notify(region->id, seq, shmdev_nr_waiters(region));
+		/* Every waiter: WAIT sleeps non-exclusive, and so do pollers. */
+		wake_up_locked_poll(&region->wq, SHMDEV_POLL_EVENTS);
+		spin_unlock_irqrestore(&region->wq.lock, flags);
+	} else {
+		trace_shmdev_notify(region->id, seq, 0);
+	}
 
 	atomic64_inc(&region->nr_notifies);
 	shmdev_count(SHMDEV_STAT_NOTIFIES);
@@ -116,23 +134,59 @@ static bool shmdev_seq_moved(struct shmdev_region *region, u64 seen)
 	return atomic64_read(&region->seq) != seen;
 }
 
+/*
+ * Sleeps until the sequence moves from @seen, @deadline passes (NULL:
+ * never) or a signal arrives.
+ */
+static int shmdev_wait_moved(struct shmdev_region *region, u64 seen,
+			     const ktime_t *deadline)
+{
+	DEFINE_WAIT(wait);
+	ktime_t expires;
+	int ret;
+
+	for (;;) {
+		prepare_to_wait(&region->wq, &wait, TASK_INTERRUPTIBLE);
+		if (shmdev_seq_moved(region, seen)) {
+			ret = 0;
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -ERESTARTSYS;
+			break;
+		}
+		if (!deadline) {
+			schedule();
+			continue;
+		}
+		/* Returns 0 once the deadline passed; it may modify expires. */
+		expires = *deadline;
+		if (!schedule_hrtimeout_range(&expires, current->timer_slack_ns,
+					      HRTIMER_MODE_ABS)) {
+			ret = shmdev_seq_moved(region, seen) ? 0 : -ETIMEDOUT;
+			break;
+		}
+	}
+	finish_wait(&region->wq, &wait);
+	return ret;
+}
+
 /**
  * shmdev_region_wait() - wait for the sequence to move
  * @region: the region
  * @seq: in: the sequence the caller last saw; out, on success: the
  *	current sequence
- * @timeout_ns: relative timeout; negative: none, 0: do not block
+ * @deadline: CLOCK_MONOTONIC time at which to give up; NULL waits for
+ *	ever. A deadline already past makes it a test that does not sleep.
  *
- * Returns at once if the sequence already differs from @seq. The wait is
- * interruptible, hence also killable.
+ * Returns at once if the sequence already differs from @seq.
  *
  * Return: 0 when the sequence differs from @seq; -ETIMEDOUT when the
- * timeout expired first; -EINTR when a signal arrived first (the call is
- * not restarted, whatever SA_RESTART says, since the time already waited
- * would be lost).
+ * deadline passed first; -ERESTARTSYS when a signal arrived first.
  * Context: Process context; sleeps.
  */
-int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
+int shmdev_region_wait(struct shmdev_region *region, u64 *seq,
+		       const ktime_t *deadline)
 {
 	u64 seen = *seq;
 	u64 start = 0;
@@ -143,26 +197,14 @@ int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
 	if (trace_shmdev_wait_enabled())
 		start = ktime_get_ns();
 
-	if (timeout_ns == 0)
-		ret = shmdev_seq_moved(region, seen) ? 0 : -ETIME;
-	else if (timeout_ns < 0)
-		ret = wait_event_interruptible(region->wq,
-					       shmdev_seq_moved(region, seen));
-	else
-		ret = wait_event_interruptible_hrtimeout(region->wq,
-							 shmdev_seq_moved(region, seen),
-							 ns_to_ktime(timeout_ns));
-	switch (ret) {
-	case 0:
-		*seq = shmdev_region_seq(region);
-		break;
-	case -ETIME:
+	if (shmdev_seq_moved(region, seen))
+		ret = 0;
+	else if (deadline && ktime_compare(*deadline, ktime_get()) <= 0)
 		ret = -ETIMEDOUT;
-		break;
-	default:
-		ret = -EINTR;
-		break;
-	}
+	else
+		ret = shmdev_wait_moved(region, seen, deadline);
+	if (!ret)
+		*seq = shmdev_region_seq(region);
 	if (trace_shmdev_wait_enabled())
 		trace_shmdev_wait(region->id, ret, start ? ktime_get_ns() - start : 0);
 	return ret;
@@ -181,8 +223,12 @@ int shmdev_region_wait(struct shmdev_region *region, u64 *seq, s64 timeout_ns)
 __poll_t shmdev_region_poll(struct shmdev_region *region, struct file *file,
 			    atomic64_t *acked_seq, poll_table *wait)
 {
-	/* Queue first, then read the sequence: see the top of this file. */
 	poll_wait(file, &region->wq, wait);
+	/*
+	 * Queued, then read the sequence: pairs with the fully ordered
+	 * increment in shmdev_region_notify() (top of this file).
+	 */
+	smp_mb();
 	return shmdev_seq_moved(region, atomic64_read(acked_seq)) ?
 	       SHMDEV_POLL_EVENTS : 0;
 }

@@ -133,9 +133,8 @@ struct shmdev_page_query {
 #define SHMDEV_OPEN_EXCL	0x02	/* with CREATE: fail EEXIST if it exists */
 #define SHMDEV_OPEN_RDONLY	0x04	/* a read-only file; else read-write */
 #define SHMDEV_OPEN_CLOEXEC	0x08	/* the new fd is close-on-exec */
-#define SHMDEV_OPEN_AUTOREMOVE	0x10	/* with CREATE: the name goes away when
-					 * the region's last file and mapping
-					 * close */
+/* With CREATE: the name goes away when the last file and mapping close. */
+#define SHMDEV_OPEN_AUTOREMOVE	0x10
 
 /**
  * struct shmdev_open - argument of %SHMDEV_IOC_OPEN

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmdev pages: the pseudo file system whose inodes hold the regions'
+ * pages, the fault handler, mmap, and resizing.
+ */
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/highmem.h>
+#include <linux/lockdep.h>
+#include <linux/math.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/overflow.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/stat.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "shmdev.h"
+#include "shmdev_trace.h"
+
+/*
+ * Pages
+ * =====
+ *
+ * A region's bytes live in the page cache of a private inode, allocated
+ * with alloc_anon_inode() on a pseudo file system that the module mounts
+ * internally. Every file bound to the region has that inode's
+ * address_space as its f_mapping, so every VMA mapping the region is
+ * linked into the address_space's i_mmap tree, as a mapping of a regular
+ * file is. From this follows, with no code of ours: unmap_mapping_range()
+ * and rmap reach every mapping in every process (a shrink revokes pages);
+ * a page's ->mapping and ->index identify it, which is what shared futex
+ * keys are built from; /proc/PID/smaps, fault-around and truncation treat
+ * the region as a file.
+ *
+ * A page is allocated zeroed on the first fault or write() that touches
+ * it, charged to the memory cgroup of the task that touches it, added to
+ * the page cache and marked dirty. The region has no backing store, so its
+ * pages must never be dropped: the mapping is unevictable and every page
+ * stays dirty (drop_caches, fadvise and invalidation skip dirty pages);
+ * noop_dirty_folio() sets the flag without writeback accounting. Pages
+ * are movable: compaction migrates them with filemap_migrate_folio().
+ *
+ * Locking
+ * =======
+ *
+ * The size is the inode's i_size. It changes only in
+ * shmdev_region_set_size(), under the mapping's invalidate_lock held
+ * exclusive, which also serialises the writers as i_size_write() requires
+ * and orders the change with the region's charge (account.c).
+ *
+ * Every path that adds a page to the page cache (a fault on a missing
+ * page, write()) holds invalidate_lock shared and checks the index against
+ * i_size under it, so no page is created beyond the size, nor while a
+ * shrink is removing pages. A page already in the page cache is mapped
+ * without invalidate_lock, by fault-around or by the fault handler's fast
+ * path, as filemap_fault() does: each locks the folio, checks that it is
+ * still in the mapping, then checks i_size; truncation locks each folio
+ * before removing it and unmaps again after, so a page that a shrink
+ * removes is never mapped again.
+ *
+ * Lock order: i_rwsem (ftruncate), mmap_lock, invalidate_lock,
+ * shmdev_account_lock, the folio lock. No path copies from or to
+ * userspace while holding invalidate_lock or a folio lock, except with
+ * page faults disabled (write()).
+ */
+
+/* "shmd": the pseudo file system is internal; this only names its superblock. */
+#define SHMDEV_FS_MAGIC		0x73686d64
+
+static struct vfsmount *shmdev_mnt;
+
+/*
+ * The page cache has removed @folio (truncation, or the inode's eviction);
+ * its memory is freed at its last folio_put(). Migration moves a page to a
+ * new folio without calling this, so pages allocated minus pages freed is
+ * the number of pages in all regions.
+ */
+static void shmdev_free_folio(struct folio *folio)
+{
+	shmdev_count(SHMDEV_STAT_PAGES_FREED);
+	trace_shmdev_page_free(folio->index, folio_pfn(folio));
+}
+
+static const struct address_space_operations shmdev_aops = {
+	.dirty_folio	= noop_dirty_folio,
+	.migrate_folio	= filemap_migrate_folio,
+	.free_folio	= shmdev_free_folio,
+};
+
+/* ftruncate(), fchmod(), fchown() of a region file; i_rwsem is held. */
+static int shmdev_setattr(shmdev_idmap_t *idmap, struct dentry *dentry,
+			  struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+	int err;
+
+	err = setattr_prepare(idmap, dentry, attr);
+	if (err)
+		return err;
+	if (attr->ia_valid & ATTR_SIZE) {
+		err = shmdev_region_set_size(inode->i_private, attr->ia_size);
+		if (err)
+			return err;
+	}
+	setattr_copy(idmap, inode, attr);
+	return 0;
+}
+
+/* fstat(): st_blocks counts the resident pages, in 512-byte units. */
+static int shmdev_getattr(shmdev_idmap_t *idmap, const struct path *path,
+			  struct kstat *stat, u32 request_mask,
+			  unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+	shmdev_generic_fillattr(idmap, request_mask, inode, stat);
+	stat->blocks = (u64)READ_ONCE(inode->i_mapping->nrpages) << (PAGE_SHIFT - 9);
+	return 0;
+}
+
+static const struct inode_operations shmdev_inode_ops = {
+	.setattr	= shmdev_setattr,
+	.getattr	= shmdev_getattr,
+};
+
+/*
+ * The path of a region file in /proc/PID/maps and /proc/PID/fd: the
+ * dentry's name, "shmdev:NAME", without the "/" and " (deleted)" that
+ * d_path() gives an unhashed dentry of an unreachable mount.
+ */
+static char *shmdev_dname(struct dentry *dentry, char *buffer, int buflen)
+{
+	int len = dentry->d_name.len + 1;
+
+	if (len > buflen)
+		return ERR_PTR(-ENAMETOOLONG);
+	buffer += buflen - len;
+	memcpy(buffer, dentry->d_name.name, len);
+	return buffer;
+}
+
+static const struct dentry_operations shmdev_dops = {
+	.d_dname	= shmdev_dname,
+};
+
+static int shmdev_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, SHMDEV_FS_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &shmdev_dops;
+	/* Region files cannot be executed or mapped executable. */
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	return 0;
+}
+
+static struct file_system_type shmdev_fs_type = {
+	.name		 = "shmdev",
+	.init_fs_context = shmdev_init_fs_context,
+	.kill_sb	 = kill_anon_super,
+};
+
+/**
+ * shmdev_fs_init() - mount the internal pseudo file system
+ *
+ * Return: 0 or a negative errno.
+ * Context: Module load.
+ */
+int shmdev_fs_init(void)
+{
+	shmdev_mnt = kern_mount(&shmdev_fs_type);
+	return PTR_ERR_OR_ZERO(shmdev_mnt);
+}
+
+/**
+ * shmdev_fs_exit() - unmount the internal pseudo file system
+ *
+ * Context: Module unload, after the last region was released.
+ */
+void shmdev_fs_exit(void)
+{
+	kern_unmount(shmdev_mnt);
+}
+
+/**
+ * shmdev_fs_inode() - the private inode of a new region
+ * @region: the region, which the inode's i_private will point to
+ * @mode: permission bits; the owner and group are the caller's fsuid and
+ *	fsgid
+ *
+ * Return: the inode, with one reference, or an ERR_PTR().
+ * Context: Process context; may sleep.
+ */
+struct inode *shmdev_fs_inode(struct shmdev_region *region, umode_t mode)
+{
+	struct address_space *mapping;
+	struct inode *inode;
+
+	inode = alloc_anon_inode(shmdev_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return inode;
+	/* A regular file, so that ftruncate() and fstat() treat it as one. */
+	inode->i_mode = S_IFREG | (mode & 0777);
+	inode->i_uid = current_fsuid();
+	inode->i_gid = current_fsgid();
+	inode->i_op = &shmdev_inode_ops;
+	inode->i_private = region;
+	mapping = inode->i_mapping;
+	mapping->a_ops = &shmdev_aops;
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
+	mapping_set_unevictable(mapping);
+	return inode;
+}
+
+/**
+ * shmdev_fs_file() - a new file of a region's inode
+ * @region: the region
+ * @flags: O_RDONLY or O_RDWR
+ * @fops: the file's operations
+ *
+ * The file is named "shmdev:NAME". Like memfd's, it can be read and
+ * written at any position and truncated beyond 2 GiB.
+ *
+ * Return: the file, which holds a reference to the inode and to the
+ * module, or an ERR_PTR().
+ * Context: Process context, in a call on a shmdev file (which pins the
+ * module); may sleep.
+ */
+struct file *shmdev_fs_file(struct shmdev_region *region, int flags,
+			    const struct file_operations *fops)
+{
+	char name[sizeof("shmdev:") + SHMDEV_NAME_MAX];
+	struct file *file;
+
+	snprintf(name, sizeof(name), "shmdev:%s", region->key.name);
+	/* Each consumed by the file; fput() gives them back. */
+	ihold(region->inode);
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(region->inode, shmdev_mnt, name,
+				 flags | O_LARGEFILE, fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(region->inode);
+		return file;
+	}
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	return file;
+}
+
+/**
+ * shmdev_region_size() - the size of a region in bytes
+ * @region: the region
+ *
+ * Return: the size; it may change as soon as it is read.
+ */
+u64 shmdev_region_size(struct shmdev_region *region)
+{
+	return i_size_read(region->inode);
+}
+
+/* Number of pages inside the size: indices [0, n) may be populated. */
+static pgoff_t shmdev_pages_in(struct inode *inode)
+{
+	return DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE);
+}
+
+/**
+ * shmdev_region_folio() - the folio at an index, allocated if absent
+ * @region: the region
+ * @index: the page
+ * @allocated: set when this call allocated the folio
+ *
+ * Return: the folio, locked and with a reference, or ERR_PTR(-ERANGE)
+ * when @index is beyond the size, or another ERR_PTR().
+ * Context: Process context; the caller holds invalidate_lock, shared or
+ * exclusive.
+ */
+struct folio *shmdev_region_folio(struct shmdev_region *region,
+				  pgoff_t index, bool *allocated)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	struct folio *folio;
+	int err;
+
+	lockdep_assert_held(&mapping->invalidate_lock);
+	if (index >= shmdev_pages_in(region->inode))
+		return ERR_PTR(-ERANGE);
+
+	for (;;) {
+		folio = shmdev_lock_folio(mapping, index);
+		if (folio)
+			return folio;
+
+		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
+		if (!folio)
+			return ERR_PTR(-ENOMEM);
+		__folio_mark_uptodate(folio);
+		/* Charges the memcg; returns the folio locked on success. */
+		err = filemap_add_folio(mapping, folio, index, gfp);
+		if (!err)
+			break;
+		folio_put(folio);
+		/* -EEXIST: another fault added it first; use that one. */
+		if (err != -EEXIST)
+			return ERR_PTR(err);
+	}
+	/* Dirty for as long as it is in the page cache: never dropped. */
+	folio_mark_dirty(folio);
+	*allocated = true;
+	shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
+	trace_shmdev_page_alloc(region->id, index, folio_pfn(folio));
+	return folio;
+}
+
+/**
+ * shmdev_region_set_size() - grow or shrink a region
+ * @region: the region
+ * @size: the new size in bytes
+ *
+ * The caller's user is charged for the new size (account.c). Growing
+ * allocates nothing. Shrinking unmaps the pages wholly beyond @size from
+ * every process, frees them, and zeroes the tail of a partial last page.
+ *
+ * Return: 0; -EFBIG when @size is above the region's maximum; -ENOSPC or
+ * -ENOMEM when the charge is refused. Nothing changed on error.
+ * Context: Process context; may sleep. Takes invalidate_lock.
+ */
+int shmdev_region_set_size(struct shmdev_region *region, u64 size)
+{
+	struct inode *inode = region->inode;
+	struct address_space *mapping = inode->i_mapping;
+	unsigned long nrpages;
+	u64 old;
+	int err;
+
+	if (size > region->max_size)
+		return -EFBIG;
+
+	filemap_invalidate_lock(mapping);
+	err = shmdev_charge_resize(region, size);
+	if (err) {
+		filemap_invalidate_unlock(mapping);
+		return err;
+	}
+	old = i_size_read(inode);
+	/* No page is added while invalidate_lock is held exclusive. */
+	nrpages = READ_ONCE(mapping->nrpages);
+	i_size_write(inode, size);
+	/*
+	 * Unmaps, then removes, the pages beyond the new size; locks each
+	 * folio, so it waits for faults that are mapping one of them.
+	 */
+	if (size < old)
+		truncate_pagecache(inode, size);
+	trace_shmdev_resize(region->id, old, size,
+			    nrpages - READ_ONCE(mapping->nrpages));
+	filemap_invalidate_unlock(mapping);
+	shmdev_count(SHMDEV_STAT_RESIZES);
+	return 0;
+}
+
+/**
+ * shmdev_region_page_count() - pages inside the size of a region
+ * @region: the region
+ *
+ * Return: the number of page indices, from 0, that may hold a page; it may
+ * change as soon as it is read.
+ */
+u64 shmdev_region_page_count(struct shmdev_region *region)
+{
+	return shmdev_pages_in(region->inode);
+}
+
+/**
+ * shmdev_region_page_info() - the state of one page of a region
+ * @region: the region
+ * @index: the page
+ * @show_pfn: report the page frame number (the caller is privileged)
+ * @info: filled; all zero when the page is not resident
+ *
+ * A snapshot: the page is neither locked nor kept, so each value may
+ * change as soon as it is read. The lookup's own reference is not counted.
+ */
+void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
+			     bool show_pfn, struct shmdev_page_info *info)
+{
+	struct folio *folio = shmdev_get_folio(region->inode->i_mapping, index);
+
+	memset(info, 0, sizeof(*info));
+	if (!folio)
+		return;
+
+	info->flags = SHMDEV_PAGE_RESIDENT;
+	if (folio_test_dirty(folio))
+		info->flags |= SHMDEV_PAGE_DIRTY;
+	if (folio_test_locked(folio))
+		info->flags |= SHMDEV_PAGE_LOCKED;
+	if (folio_test_lru(folio))
+		info->flags |= SHMDEV_PAGE_LRU;
+	if (folio_test_unevictable(folio))
+		info->flags |= SHMDEV_PAGE_UNEVICTABLE;
+	if (folio_test_uptodate(folio))
+		info->flags |= SHMDEV_PAGE_UPTODATE;
+	info->refcount = folio_ref_count(folio) - 1;
+	info->mapcount = shmdev_folio_mapcount(folio);
+	info->order = folio_order(folio);
+	if (show_pfn)
+		info->pfn = folio_pfn(folio) + (index - folio->index);
+	folio_put(folio);
+}
+
+static struct shmdev_region *shmdev_vma_region(struct vm_area_struct *vma)
+{
+	return vma->vm_file->f_mapping->host->i_private;
+}
+
+/*
+ * The fast path of a fault: the page is in the page cache. As
+ * filemap_fault(), it takes no region-wide lock: the folio lock holds off
+ * truncation, which re-checks the mapping and the size below.
+ */
+static struct folio *shmdev_fault_resident(struct address_space *mapping,
+					   pgoff_t index, vm_fault_t *ret)
+{
+	struct folio *folio = shmdev_lock_folio(mapping, index);
+
+	if (!folio)
+		return NULL;
+	if (unlikely(folio->mapping != mapping)) {
+		/* Truncated after the lookup: take the slow path. */
+		folio_unlock(folio);
+		folio_put(folio);
+		return NULL;
+	}
+	if (unlikely(index >= shmdev_pages_in(mapping->host))) {
+		folio_unlock(folio);
+		folio_put(folio);
+		*ret = VM_FAULT_SIGBUS;
+		return NULL;
+	}
+	return folio;
+}
+
+/*
+ * A page fault on a page the process has not mapped yet. Fault-around
+ * (filemap_map_pages()) has already mapped what was in the page cache
+ * nearby. A resident page is found without locks (above); a missing one
+ * is allocated under invalidate_lock.
+ */
+static vm_fault_t shmdev_fault(struct vm_fault *vmf)
+{
+	struct shmdev_region *region = shmdev_vma_region(vmf->vma);
+	struct address_space *mapping = region->inode->i_mapping;
+	bool allocated = false;
+	struct folio *folio;
+	vm_fault_t ret = 0;
+
+	this_cpu_inc(*region->nr_faults);
+	shmdev_count(SHMDEV_STAT_FAULTS);
+
+	folio = shmdev_fault_resident(mapping, vmf->pgoff, &ret);
+	if (!folio && !ret) {
+		filemap_invalidate_lock_shared(mapping);
+		folio = shmdev_region_folio(region, vmf->pgoff, &allocated);
+		filemap_invalidate_unlock_shared(mapping);
+		if (IS_ERR(folio)) {
+			ret = PTR_ERR(folio) == -ERANGE ? VM_FAULT_SIGBUS :
+							  vmf_error(PTR_ERR(folio));
+			folio = NULL;
+		}
+	}
+	if (folio) {
+		/*
+		 * Handed over locked, with a reference that the page table
+		 * entry keeps; truncation cannot remove the folio meanwhile.
+		 */
+		vmf->page = folio_file_page(folio, vmf->pgoff);
+		ret = VM_FAULT_LOCKED;
+	}
+
+	if (ret & VM_FAULT_SIGBUS)
+		shmdev_count(SHMDEV_STAT_SIGBUS);
+	trace_shmdev_fault(region->id, vmf->pgoff, ret, allocated);
+	return ret;
+}
+
+static void shmdev_vm_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&shmdev_vma_region(vma)->nr_mappings);
+}
+
+static void shmdev_vm_close(struct vm_area_struct *vma)
+{
+	atomic_dec(&shmdev_vma_region(vma)->nr_mappings);
+}
+
+static const struct vm_operations_struct shmdev_vm_ops = {
+	.open		= shmdev_vm_open,
+	.close		= shmdev_vm_close,
+	.fault		= shmdev_fault,
+	.map_pages	= filemap_map_pages,
+};
+
+/**
+ * shmdev_region_mmap() - set up a mapping of a region
+ * @region: the region the mapped file is bound to
+ * @vma: the new mapping; its file's f_mapping is the region's
+ *
+ * Only shared, non-executable mappings are accepted. A mapping may extend
+ * beyond the current size, up to the maximum; touching a page beyond the
+ * size raises SIGBUS.
+ *
+ * Return: 0; -EINVAL for a private mapping or one that extends beyond the
+ * maximum size; -EPERM for an executable one.
+ */
+int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma)
+{
+	u64 end;
+
+	/* A read-only MAP_SHARED of an O_RDONLY file has VM_MAYSHARE only. */
+	if (!(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return -EINVAL;
+	/* Data, never code: as a mapping of a noexec mount. */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	/* In pages; the maximum is a multiple of PAGE_SIZE. */
+	if (check_add_overflow((u64)vma->vm_pgoff, (u64)vma_pages(vma), &end) ||
+	    end > region->max_size >> PAGE_SHIFT)
+		return -EINVAL;
+
+	/* mremap() must not grow the mapping past what was checked here. */
+	vm_flags_set(vma, VM_DONTEXPAND);
+	/* mprotect() must not make it executable. */
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &shmdev_vm_ops;
+	/* ->open is not called for the first VMA of a mapping. */
+	shmdev_vm_open(vma);
+	return 0;
+}
