@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -793,6 +794,84 @@ static void check_accounting(bool at_end)
 			  m.others_reserved + ours_reserved());
 }
 
+/* ---- Another IPC namespace ---- */
+
+/*
+ * In a child in a new IPC namespace: OPEN (without CREATE) and UNLINK of
+ * one of the run's names, and the listing. The names must be out of
+ * reach: ENOENT, or EOPNOTSUPP where the module supports no namespace but
+ * the initial one (6.1); the listing shows the default region and no
+ * name of the run. Returns the child's exit status: 0 (ENOENT) or 3
+ * (EOPNOTSUPP) when so, 1 when not, 2 when the namespace could not be
+ * made.
+ */
+static int other_ns_child(int ni)
+{
+	struct shmdev_open o = { .flags = 0 };
+	struct shmdev_name nm;
+	char line[512];
+	int fd, ret, err;
+	FILE *f;
+
+	if (unshare(CLONE_NEWIPC))
+		return 2;
+	fd = open("/dev/shmdev", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	strcpy(o.name, m.names[ni]);
+	strcpy(nm.name, m.names[ni]);
+	ret = ioctl(fd, SHMDEV_IOC_OPEN, &o);
+	if (ret >= 0 || (errno != ENOENT && errno != EOPNOTSUPP)) {
+		fprintf(stderr, "shmdev-fuzz: OPEN(n%d) in another IPC namespace: %s\n", ni,
+			ret >= 0 ? "a file" : strerror(errno));
+		return 1;
+	}
+	err = errno;
+	if (ioctl(fd, SHMDEV_IOC_UNLINK, &nm) == 0 || errno != err) {
+		fprintf(stderr, "shmdev-fuzz: UNLINK(n%d) in another IPC namespace: %s\n", ni,
+			strerror(errno));
+		return 1;
+	}
+	f = fopen(LISTING, "re");
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, m.prefix)) {
+			fprintf(stderr, "shmdev-fuzz: another IPC namespace lists %s", line);
+			return 1;
+		}
+	fclose(f);
+	return err == ENOENT ? 0 : 3;
+}
+
+/*
+ * Each run of it must find the same one of ENOENT and EOPNOTSUPP (which
+ * the first one tells): the kernel's, not the name's or the time's.
+ */
+static void fuzz_other_ns(void)
+{
+	static int first = -1;
+	int ni = R(NNAMES), status = -1;
+	pid_t pid;
+
+	if (!m.root || first == 2)
+		return;
+	describe("fork(unshare(CLONE_NEWIPC), OPEN and UNLINK of n%d%s)", ni,
+		 m.linked[ni] >= 0 ? ", linked" : "");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(other_ns_child(ni));
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		status = WEXITSTATUS(status);
+	if (first < 0)
+		first = status;
+	if (status == 2)
+		fprintf(stderr, "shmdev-fuzz: unshare(CLONE_NEWIPC) failed; no more such calls\n");
+	errno = ECHILD;	/* the child said what differed */
+	check_ret(ok(0), (status == 0 || status == 3 || status == 2) && status == first ? 0 : -1);
+}
+
 /* ---- Setup, the operations, the end ---- */
 
 /* Undoes listing_escape(): "\ooo" to its byte. */
@@ -923,10 +1002,12 @@ void fuzz_names_op(void)
 		check_listing();
 	else if (op < 93)
 		check_maps();
-	else if (op < 97)
+	else if (op < 96)
 		check_accounting(false);
-	else
+	else if (op < 98)
 		fuzz_proc_reopen();
+	else
+		fuzz_other_ns();
 }
 
 /* After a failure: unlinks the names, unchecked, so that none is left. */
