@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -872,6 +873,74 @@ static void fuzz_other_ns(void)
 	check_ret(ok(0), (status == 0 || status == 3 || status == 2) && status == first ? 0 : -1);
 }
 
+/* ---- Another user ---- */
+
+#define NOBODY	65534
+
+/*
+ * In a child that became uid and gid NOBODY (no groups, no capabilities):
+ * OPEN of one of the run's names, read-only or read-write, without
+ * CREATE; UNLINK of it; fchmod of a region file it inherited. The region
+ * is never the child's, so the other bits of its mode decide the OPEN
+ * (EACCES), and the UNLINK and the fchmod fail EPERM. Returns 0 when every
+ * outcome is @want's, else 1 (having said which differed).
+ */
+static int other_user_child(int ni, bool rdonly, int fi, const struct outcome *want)
+{
+	struct shmdev_open o = { .flags = rdonly ? SHMDEV_OPEN_RDONLY : 0 };
+	struct shmdev_name nm;
+	int fd = m.file[0].fd, ret, n = 0;
+	const char *what[3] = { "OPEN", "UNLINK", "fchmod" };
+	int got[3];
+
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		return 1;
+	strcpy(o.name, m.names[ni]);
+	strcpy(nm.name, m.names[ni]);
+	ret = ioctl(fd, SHMDEV_IOC_OPEN, &o);
+	got[n++] = ret < 0 ? errno : 0;
+	if (ret >= 0)
+		close(ret);
+	got[n++] = ioctl(fd, SHMDEV_IOC_UNLINK, &nm) ? errno : 0;
+	got[n++] = fi < 0 ? 0 : fchmod(m.file[fi].fd, 0777) ? errno : 0;
+	for (int i = 0; i < n; i++)
+		if (got[i] != want[i].err) {
+			fprintf(stderr, "shmdev-fuzz: as uid %d: %s(n%d): expected %s, got %s\n",
+				NOBODY, what[i], ni, strerrorname_np(want[i].err) ?: "0",
+				strerrorname_np(got[i]) ?: "0");
+			return 1;
+		}
+	return 0;
+}
+
+static void fuzz_other_user(void)
+{
+	int ni = R(NNAMES), fi = pick_region_file(), reg = m.linked[ni];
+	bool rdonly = R(2);
+	uint32_t need = rdonly ? 4 : 6;
+	struct outcome want[3] = { error(ENOENT), error(ENOENT), ok(0) };
+	pid_t pid;
+
+	if (!m.root)
+		return;
+	if (reg >= 0) {
+		want[0] = (m.reg[reg].mode & need) == need ? ok(0) : error(EACCES);
+		want[1] = error(EPERM);
+	}
+	if (fi >= 0)
+		want[2] = error(EPERM);
+	describe("fork(as uid %d: OPEN(n%d, %s) %s, UNLINK(n%d) %s, fchmod(%s) %s)", NOBODY, ni,
+		 rdonly ? "RDONLY" : "0", strerrorname_np(want[0].err) ?: "0", ni,
+		 strerrorname_np(want[1].err) ?: "0", fi < 0 ? "-" : file_name(fi),
+		 strerrorname_np(want[2].err) ?: "0");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(other_user_child(ni, rdonly, fi, want));
+	errno = ECHILD;	/* the child said what differed */
+	check_ret(ok(0), pid > 0 && child_ok(pid) ? 0 : -1);
+}
+
 /* ---- Setup, the operations, the end ---- */
 
 /* Undoes listing_escape(): "\ooo" to its byte. */
@@ -1004,10 +1073,12 @@ void fuzz_names_op(void)
 		check_maps();
 	else if (op < 96)
 		check_accounting(false);
-	else if (op < 98)
+	else if (op < 97)
 		fuzz_proc_reopen();
-	else
+	else if (op < 98)
 		fuzz_other_ns();
+	else
+		fuzz_other_user();
 }
 
 /* After a failure: unlinks the names, unchecked, so that none is left. */
