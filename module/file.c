@@ -80,46 +80,51 @@ static int shmdev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/**
- * shmdev_file_install() - a new file descriptor for a region
- * @region: the region; the caller's reference and file count go to the
- *	file, or are dropped on failure
- * @open_flags: SHMDEV_OPEN_RDONLY and SHMDEV_OPEN_CLOEXEC count
- *
- * Return: the file descriptor, or a negative errno.
- * Context: Process context, in an ioctl of a shmdev file.
+/*
+ * A new file descriptor for a named region: everything that can fail is
+ * done before the name is looked up, or undone, so that a failed OPEN
+ * creates nothing and charges nothing.
  */
-int shmdev_file_install(struct shmdev_region *region, u32 open_flags)
+static long shmdev_file_open_named(const struct shmdev_open *args)
 {
-	int flags = open_flags & SHMDEV_OPEN_RDONLY ? O_RDONLY : O_RDWR;
+	int flags = args->flags & SHMDEV_OPEN_RDONLY ? O_RDONLY : O_RDWR;
+	struct shmdev_region *region;
+	bool created = false;
 	struct shmdev_file *sf;
 	struct file *file;
 	int fd, err;
 
-	fd = get_unused_fd_flags(open_flags & SHMDEV_OPEN_CLOEXEC ? O_CLOEXEC : 0);
-	if (fd < 0) {
-		err = fd;
-		goto err_unbind;
-	}
-	sf = shmdev_file_new(region);
+	fd = get_unused_fd_flags(args->flags & SHMDEV_OPEN_CLOEXEC ? O_CLOEXEC : 0);
+	if (fd < 0)
+		return fd;
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
 	if (!sf) {
 		err = -ENOMEM;
 		goto err_fd;
 	}
+	region = shmdev_name_open(args, &created);
+	if (IS_ERR(region)) {
+		err = PTR_ERR(region);
+		goto err_sf;
+	}
 	file = shmdev_fs_file(region, flags, &shmdev_fops);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
-		kfree(sf);
-		goto err_fd;
+		if (created)
+			shmdev_name_abort(region);
+		shmdev_region_unbind(region);
+		goto err_sf;
 	}
+	sf->region = region;
+	atomic64_set(&sf->acked_seq, shmdev_region_seq(region));
 	file->private_data = sf;
 	fd_install(fd, file);
 	return fd;
 
+err_sf:
+	kfree(sf);
 err_fd:
 	put_unused_fd(fd);
-err_unbind:
-	shmdev_region_unbind(region);
 	return err;
 }
 
@@ -304,7 +309,6 @@ static long shmdev_ioc_wait(struct shmdev_file *sf, void __user *argp)
 
 static long shmdev_ioc_open(void __user *argp)
 {
-	struct shmdev_region *region;
 	struct shmdev_open args;
 
 	shmdev_count(SHMDEV_STAT_OPENS);
@@ -320,10 +324,7 @@ static long shmdev_ioc_open(void __user *argp)
 	if ((args.flags & SHMDEV_OPEN_CREATE) && (args.mode & ~0777))
 		return -EINVAL;
 
-	region = shmdev_name_open(&args);
-	if (IS_ERR(region))
-		return PTR_ERR(region);
-	return shmdev_file_install(region, args.flags);
+	return shmdev_file_open_named(&args);
 }
 
 static long shmdev_ioc_unlink(void __user *argp)

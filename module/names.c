@@ -45,7 +45,8 @@
  * namespace's list of regions and counts, and each region's name fields
  * (@ns, @ns_node, @hash). A named region holds a reference for its name
  * (region.c, "Lifetime"), dropped after the name is removed, outside the
- * lock.
+ * lock. Every lookup holds the lock too, so a region removed from the
+ * table may be freed at once, without waiting for an RCU grace period.
  *
  * Auto-removal: a region created with SHMDEV_OPEN_AUTOREMOVE loses its
  * name when its file count drops to 0 (a mapping holds its file, so: the
@@ -54,8 +55,10 @@
  * (atomic_dec_and_mutex_lock()), so an OPEN that finds the region has
  * bound its file before, or finds the name gone after.
  *
- * Lock order: shmdev_names_lock, then a region's invalidate_lock (a
- * created region is sized under it), then shmdev_account_lock.
+ * Lock order: shmdev_names_lock, then a region's i_rwsem (a region
+ * released under it), invalidate_lock (a created region is sized under
+ * it), shmdev_account_lock; i_mmap_rwsem (the listing). Nothing takes
+ * shmdev_names_lock under any of these, nor under mmap_lock.
  */
 
 /**
@@ -220,7 +223,8 @@ static struct shmdev_region *shmdev_name_create(const struct shmdev_open *args,
 	}
 	region->key = *key;
 	region->ipc_inum = key->ipc_ns->ns.inum;
-	/* Charged to the caller; the region is not yet visible. */
+	shmdev_region_publish(region);
+	/* Charged to the caller; the name does not reach it yet. */
 	err = shmdev_region_set_size(region, args->size);
 	if (!err)
 		err = rhashtable_insert_fast(&shmdev_names, &region->hash,
@@ -233,9 +237,10 @@ static struct shmdev_region *shmdev_name_create(const struct shmdev_open *args,
 	if (new_ns) {
 		shmdev_ipcns_get(key->ipc_ns);
 		list_add_tail(&new_ns->node, &shmdev_namespaces);
+		/* Not postponed by each new namespace: a no-op if queued. */
 		if (key->ipc_ns->ns.inum != PROC_IPC_INIT_INO)
-			mod_delayed_work(system_wq, &shmdev_reap_work,
-					 SHMDEV_REAP_INTERVAL);
+			queue_delayed_work(system_wq, &shmdev_reap_work,
+					   SHMDEV_REAP_INTERVAL);
 	}
 	region->ns = ns;
 	list_add_tail(&region->ns_node, &ns->regions);
@@ -247,13 +252,15 @@ static struct shmdev_region *shmdev_name_create(const struct shmdev_open *args,
  * shmdev_name_open() - find or create the region a name reaches
  * @args: the argument of SHMDEV_IOC_OPEN, copied in; flags and reserved
  *	fields already checked
+ * @created: set when this call created the region
  *
  * Return: the region, with a reference and a file count for the file the
  * caller makes (which unbinds it with shmdev_region_unbind()), or an
  * ERR_PTR(); see Documentation/userspace-api/shmdev.rst for each errno.
  * Context: Process context; may sleep.
  */
-struct shmdev_region *shmdev_name_open(const struct shmdev_open *args)
+struct shmdev_region *shmdev_name_open(const struct shmdev_open *args,
+				       bool *created)
 {
 	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
 	bool create = args->flags & SHMDEV_OPEN_CREATE;
@@ -266,8 +273,6 @@ struct shmdev_region *shmdev_name_open(const struct shmdev_open *args)
 		return ERR_PTR(err);
 	if (!shmdev_ipcns_supported(ipc_ns))
 		return ERR_PTR(-EOPNOTSUPP);
-	if (create && args->size > shmdev_max_size)
-		return ERR_PTR(-EFBIG);
 
 	mutex_lock(&shmdev_names_lock);
 	region = rhashtable_lookup_fast(&shmdev_names, &key, shmdev_names_params);
@@ -279,9 +284,12 @@ struct shmdev_region *shmdev_name_open(const struct shmdev_open *args)
 					      !(args->flags & SHMDEV_OPEN_RDONLY));
 		if (!err)
 			shmdev_region_get(region);
+	} else if (create && args->size > shmdev_max_size) {
+		err = -EFBIG;
 	} else if (create) {
 		region = shmdev_name_create(args, &key);
 		err = PTR_ERR_OR_ZERO(region);
+		*created = !err;
 	} else {
 		err = -ENOENT;
 	}
@@ -289,6 +297,27 @@ struct shmdev_region *shmdev_name_open(const struct shmdev_open *args)
 		atomic_inc(&region->nr_files);
 	mutex_unlock(&shmdev_names_lock);
 	return err ? ERR_PTR(err) : region;
+}
+
+/**
+ * shmdev_name_abort() - undo the creation of a named region
+ * @region: a region that shmdev_name_open() created, and whose file could
+ *	not be made
+ *
+ * Removes the name, so that a failed OPEN leaves nothing behind (another
+ * OPEN may have found the region meanwhile; it keeps its file, as after an
+ * UNLINK). The caller then unbinds its file count and reference.
+ * Context: Process context; may sleep.
+ */
+void shmdev_name_abort(struct shmdev_region *region)
+{
+	bool removed;
+
+	mutex_lock(&shmdev_names_lock);
+	removed = shmdev_name_remove(region);
+	mutex_unlock(&shmdev_names_lock);
+	if (removed)
+		shmdev_region_put(region);
 }
 
 /**

@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmdev pages: the pseudo file system whose inodes hold the regions'
- * pages, the fault handler, mmap, and resizing.
+ * shmdev pages: the page cache of a region's inode, the fault handler,
+ * mmap, and resizing.
  */
 
-#include <linux/dcache.h>
 #include <linux/fs.h>
-#include <linux/fs_context.h>
 #include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/math.h>
 #include <linux/mm.h>
-#include <linux/module.h>
-#include <linux/mount.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
-#include <linux/pseudo_fs.h>
-#include <linux/stat.h>
-#include <linux/string.h>
 
 #include "compat.h"
 #include "shmdev.h"
@@ -27,9 +20,8 @@
  * Pages
  * =====
  *
- * A region's bytes live in the page cache of a private inode, allocated
- * with alloc_anon_inode() on a pseudo file system that the module mounts
- * internally. Every file bound to the region has that inode's
+ * A region's bytes live in the page cache of its private inode on the
+ * module's pseudo file system (fs.c). Every file bound to the region has that inode's
  * address_space as its f_mapping, so every VMA mapping the region is
  * linked into the address_space's i_mmap tree, as a mapping of a regular
  * file is. From this follows, with no code of ours: unmap_mapping_range()
@@ -70,11 +62,6 @@
  * page faults disabled (write()).
  */
 
-/* "shmd": the pseudo file system is internal; this only names its superblock. */
-#define SHMDEV_FS_MAGIC		0x73686d64
-
-static struct vfsmount *shmdev_mnt;
-
 /*
  * The page cache has removed @folio (truncation, or the inode's eviction);
  * its memory is freed at its last folio_put(). Migration moves a page to a
@@ -93,165 +80,17 @@ static const struct address_space_operations shmdev_aops = {
 	.free_folio	= shmdev_free_folio,
 };
 
-/* ftruncate(), fchmod(), fchown() of a region file; i_rwsem is held. */
-static int shmdev_setattr(shmdev_idmap_t *idmap, struct dentry *dentry,
-			  struct iattr *attr)
-{
-	struct inode *inode = d_inode(dentry);
-	int err;
-
-	err = setattr_prepare(idmap, dentry, attr);
-	if (err)
-		return err;
-	if (attr->ia_valid & ATTR_SIZE) {
-		err = shmdev_region_set_size(inode->i_private, attr->ia_size);
-		if (err)
-			return err;
-	}
-	setattr_copy(idmap, inode, attr);
-	return 0;
-}
-
-/* fstat(): st_blocks counts the resident pages, in 512-byte units. */
-static int shmdev_getattr(shmdev_idmap_t *idmap, const struct path *path,
-			  struct kstat *stat, u32 request_mask,
-			  unsigned int query_flags)
-{
-	struct inode *inode = d_inode(path->dentry);
-
-	shmdev_generic_fillattr(idmap, request_mask, inode, stat);
-	stat->blocks = (u64)READ_ONCE(inode->i_mapping->nrpages) << (PAGE_SHIFT - 9);
-	return 0;
-}
-
-static const struct inode_operations shmdev_inode_ops = {
-	.setattr	= shmdev_setattr,
-	.getattr	= shmdev_getattr,
-};
-
-/*
- * The path of a region file in /proc/PID/maps and /proc/PID/fd: the
- * dentry's name, "shmdev:NAME", without the "/" and " (deleted)" that
- * d_path() gives an unhashed dentry of an unreachable mount.
- */
-static char *shmdev_dname(struct dentry *dentry, char *buffer, int buflen)
-{
-	int len = dentry->d_name.len + 1;
-
-	if (len > buflen)
-		return ERR_PTR(-ENAMETOOLONG);
-	buffer += buflen - len;
-	memcpy(buffer, dentry->d_name.name, len);
-	return buffer;
-}
-
-static const struct dentry_operations shmdev_dops = {
-	.d_dname	= shmdev_dname,
-};
-
-static int shmdev_init_fs_context(struct fs_context *fc)
-{
-	struct pseudo_fs_context *ctx = init_pseudo(fc, SHMDEV_FS_MAGIC);
-
-	if (!ctx)
-		return -ENOMEM;
-	ctx->dops = &shmdev_dops;
-	/* Region files cannot be executed or mapped executable. */
-	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
-	return 0;
-}
-
-static struct file_system_type shmdev_fs_type = {
-	.name		 = "shmdev",
-	.init_fs_context = shmdev_init_fs_context,
-	.kill_sb	 = kill_anon_super,
-};
-
 /**
- * shmdev_fs_init() - mount the internal pseudo file system
+ * shmdev_pages_init_mapping() - set up the page cache of a region's inode
+ * @mapping: the inode's address_space
  *
- * Return: 0 or a negative errno.
- * Context: Module load.
+ * Movable pages, never evicted (see "Pages" above).
  */
-int shmdev_fs_init(void)
+void shmdev_pages_init_mapping(struct address_space *mapping)
 {
-	shmdev_mnt = kern_mount(&shmdev_fs_type);
-	return PTR_ERR_OR_ZERO(shmdev_mnt);
-}
-
-/**
- * shmdev_fs_exit() - unmount the internal pseudo file system
- *
- * Context: Module unload, after the last region was released.
- */
-void shmdev_fs_exit(void)
-{
-	kern_unmount(shmdev_mnt);
-}
-
-/**
- * shmdev_fs_inode() - the private inode of a new region
- * @region: the region, which the inode's i_private will point to
- * @mode: permission bits; the owner and group are the caller's fsuid and
- *	fsgid
- *
- * Return: the inode, with one reference, or an ERR_PTR().
- * Context: Process context; may sleep.
- */
-struct inode *shmdev_fs_inode(struct shmdev_region *region, umode_t mode)
-{
-	struct address_space *mapping;
-	struct inode *inode;
-
-	inode = alloc_anon_inode(shmdev_mnt->mnt_sb);
-	if (IS_ERR(inode))
-		return inode;
-	/* A regular file, so that ftruncate() and fstat() treat it as one. */
-	inode->i_mode = S_IFREG | (mode & 0777);
-	inode->i_uid = current_fsuid();
-	inode->i_gid = current_fsgid();
-	inode->i_op = &shmdev_inode_ops;
-	inode->i_private = region;
-	mapping = inode->i_mapping;
 	mapping->a_ops = &shmdev_aops;
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
 	mapping_set_unevictable(mapping);
-	return inode;
-}
-
-/**
- * shmdev_fs_file() - a new file of a region's inode
- * @region: the region
- * @flags: O_RDONLY or O_RDWR
- * @fops: the file's operations
- *
- * The file is named "shmdev:NAME". Like memfd's, it can be read and
- * written at any position and truncated beyond 2 GiB.
- *
- * Return: the file, which holds a reference to the inode and to the
- * module, or an ERR_PTR().
- * Context: Process context, in a call on a shmdev file (which pins the
- * module); may sleep.
- */
-struct file *shmdev_fs_file(struct shmdev_region *region, int flags,
-			    const struct file_operations *fops)
-{
-	char name[sizeof("shmdev:") + SHMDEV_NAME_MAX];
-	struct file *file;
-
-	snprintf(name, sizeof(name), "shmdev:%s", region->key.name);
-	/* Each consumed by the file; fput() gives them back. */
-	ihold(region->inode);
-	__module_get(THIS_MODULE);
-	file = alloc_file_pseudo(region->inode, shmdev_mnt, name,
-				 flags | O_LARGEFILE, fops);
-	if (IS_ERR(file)) {
-		module_put(THIS_MODULE);
-		iput(region->inode);
-		return file;
-	}
-	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
-	return file;
 }
 
 /**
@@ -492,19 +331,7 @@ static vm_fault_t shmdev_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-static void shmdev_vm_open(struct vm_area_struct *vma)
-{
-	atomic_inc(&shmdev_vma_region(vma)->nr_mappings);
-}
-
-static void shmdev_vm_close(struct vm_area_struct *vma)
-{
-	atomic_dec(&shmdev_vma_region(vma)->nr_mappings);
-}
-
 static const struct vm_operations_struct shmdev_vm_ops = {
-	.open		= shmdev_vm_open,
-	.close		= shmdev_vm_close,
 	.fault		= shmdev_fault,
 	.map_pages	= filemap_map_pages,
 };
@@ -541,7 +368,30 @@ int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma)
 	/* mprotect() must not make it executable. */
 	vm_flags_clear(vma, VM_MAYEXEC);
 	vma->vm_ops = &shmdev_vm_ops;
-	/* ->open is not called for the first VMA of a mapping. */
-	shmdev_vm_open(vma);
 	return 0;
+}
+
+/**
+ * shmdev_region_nr_mappings() - VMAs that map a region, in all processes
+ * @region: the region
+ *
+ * Counted in the mapping's i_mmap tree, where the VFS links every VMA of
+ * the region's files, rather than by ->open and ->close: a VMA that is
+ * merged into its neighbour right after ->mmap (its flags changed there)
+ * is freed without ->close.
+ *
+ * Return: the number, a snapshot.
+ * Context: Process context; takes i_mmap_rwsem.
+ */
+unsigned int shmdev_region_nr_mappings(struct shmdev_region *region)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	struct rb_node *node;
+	unsigned int n = 0;
+
+	i_mmap_lock_read(mapping);
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
+		n++;
+	i_mmap_unlock_read(mapping);
+	return n;
 }

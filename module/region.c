@@ -45,9 +45,9 @@
  * references through their dentries, and the last iput() frees the pages.
  *
  * shmdev_regions_lock protects the list of all regions (for debugfs), the
- * id counter and the region count. A region is on the list from creation
- * to its release, so a reader that holds the lock may look at any region
- * on it.
+ * id counter and the region count. A region is on the list from its
+ * publication, once its name is set, to its release, so a reader that
+ * holds the lock may look at any region on it.
  */
 
 static LIST_HEAD(shmdev_regions);
@@ -64,7 +64,8 @@ struct shmdev_region *shmdev_default_region;
  *	fsgid
  * @flags: SHMDEV_INFO_DEFAULT or SHMDEV_INFO_AUTOREMOVE, or 0
  *
- * The region has size 0, no name and no charge.
+ * The region has size 0, no name, no charge, and no id until
+ * shmdev_region_publish(), which must follow before its first file.
  *
  * Return: the region, with one reference for the caller, or an ERR_PTR():
  * -ENOSPC when max_regions regions exist.
@@ -79,41 +80,57 @@ struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags)
 	region = kzalloc(sizeof(*region), GFP_KERNEL);
 	if (!region)
 		return ERR_PTR(-ENOMEM);
+	region->flags = flags;
 	region->nr_faults = alloc_percpu(u64);
 	if (!region->nr_faults)
 		goto err_free;
+
+	mutex_lock(&shmdev_regions_lock);
+	if (shmdev_nr_regions >= READ_ONCE(shmdev_max_regions)) {
+		mutex_unlock(&shmdev_regions_lock);
+		err = -ENOSPC;
+		goto err_free;
+	}
+	shmdev_nr_regions++;
+	mutex_unlock(&shmdev_regions_lock);
+
 	inode = shmdev_fs_inode(region, mode);
 	if (IS_ERR(inode)) {
 		err = PTR_ERR(inode);
-		goto err_free;
+		goto err_count;
 	}
-
 	kref_init(&region->refcount);
-	region->flags = flags;
 	region->cuid = current_fsuid();
 	region->inode = inode;
 	region->max_size = shmdev_max_size;
 	INIT_LIST_HEAD(&region->ns_node);
 	atomic64_set(&region->seq, 0);
 	init_waitqueue_head(&region->wq);
-
-	mutex_lock(&shmdev_regions_lock);
-	if (shmdev_nr_regions >= READ_ONCE(shmdev_max_regions)) {
-		mutex_unlock(&shmdev_regions_lock);
-		iput(inode);
-		err = -ENOSPC;
-		goto err_free;
-	}
-	shmdev_nr_regions++;
-	region->id = ++shmdev_last_id;
-	list_add_tail(&region->node, &shmdev_regions);
-	mutex_unlock(&shmdev_regions_lock);
 	return region;
 
+err_count:
+	mutex_lock(&shmdev_regions_lock);
+	shmdev_nr_regions--;
+	mutex_unlock(&shmdev_regions_lock);
 err_free:
 	free_percpu(region->nr_faults);
 	kfree(region);
 	return ERR_PTR(err);
+}
+
+/**
+ * shmdev_region_publish() - list a new region and give it its id
+ * @region: a region from shmdev_region_create(), whose name, if any, is
+ *	set
+ *
+ * Context: Process context; may sleep.
+ */
+void shmdev_region_publish(struct shmdev_region *region)
+{
+	mutex_lock(&shmdev_regions_lock);
+	region->id = ++shmdev_last_id;
+	list_add_tail(&region->node, &shmdev_regions);
+	mutex_unlock(&shmdev_regions_lock);
 }
 
 /**
@@ -134,12 +151,17 @@ static void shmdev_region_release(struct kref *kref)
 		container_of(kref, struct shmdev_region, refcount);
 
 	mutex_lock(&shmdev_regions_lock);
-	list_del(&region->node);
+	if (region->id)
+		list_del(&region->node);
 	shmdev_nr_regions--;
 	mutex_unlock(&shmdev_regions_lock);
-	/* No name and no file is left: the charge goes back now. */
+	/*
+	 * No name and no file is left. Free the pages and cut the inode off
+	 * first (it waits for a setattr in progress), then give the charge
+	 * back.
+	 */
+	shmdev_fs_inode_put(region);
 	shmdev_charge_release(region);
-	iput(region->inode);
 	free_percpu(region->nr_faults);
 	kfree(region);
 }
@@ -173,6 +195,7 @@ int shmdev_regions_init(void)
 	region->inode->i_uid = GLOBAL_ROOT_UID;
 	region->inode->i_gid = GLOBAL_ROOT_GID;
 	region->cuid = GLOBAL_ROOT_UID;
+	shmdev_region_publish(region);
 	shmdev_default_region = region;
 	return 0;
 }
@@ -207,7 +230,7 @@ void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info)
 	info->max_size = region->max_size;
 	info->seq = shmdev_region_seq(region);
 	info->nr_pages = READ_ONCE(inode->i_mapping->nrpages);
-	info->nr_mappings = atomic_read(&region->nr_mappings);
+	info->nr_mappings = shmdev_region_nr_mappings(region);
 	info->nr_files = atomic_read(&region->nr_files);
 	info->id = region->id;
 	info->flags = region->flags;
@@ -243,12 +266,12 @@ void shmdev_region_list_line(struct seq_file *m, struct shmdev_region *region)
 		seq_puts(m, "-");
 	else
 		seq_escape(m, region->key.name, " \t\n\\");
-	seq_printf(m, " %u %u %04o %llu %lu %d %d %llu ",
+	seq_printf(m, " %u %u %04o %llu %lu %u %d %llu ",
 		   from_kuid_munged(ns, inode->i_uid),
 		   from_kgid_munged(ns, inode->i_gid),
 		   inode->i_mode & 0777, shmdev_region_size(region),
 		   READ_ONCE(inode->i_mapping->nrpages),
-		   atomic_read(&region->nr_mappings),
+		   shmdev_region_nr_mappings(region),
 		   atomic_read(&region->nr_files), shmdev_region_seq(region));
 	if (shmdev_charge_get(region, &payer, &charged))
 		seq_printf(m, "%u %llu ", from_kuid_munged(ns, payer), charged);
@@ -296,11 +319,11 @@ void shmdev_regions_show(struct seq_file *m)
 		u64 charged;
 		bool paid = shmdev_charge_get(region, &payer, &charged);
 
-		seq_printf(m, "%6u %14llu %14llu %10lu %8d %6d %10lld %12llu %10lld %10lld ",
+		seq_printf(m, "%6u %14llu %14llu %10lu %8u %6d %10lld %12llu %10lld %10lld ",
 			   region->id, shmdev_region_size(region),
 			   region->max_size,
 			   READ_ONCE(region->inode->i_mapping->nrpages),
-			   atomic_read(&region->nr_mappings),
+			   shmdev_region_nr_mappings(region),
 			   atomic_read(&region->nr_files),
 			   atomic64_read(&region->seq),
 			   shmdev_region_faults(region),

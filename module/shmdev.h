@@ -71,7 +71,6 @@ struct shmdev_name_key {
  * @payer: the user charged for the region's reserved pages, or NULL
  * @charged: pages reserved and charged to @payer
  * @nr_files: open files bound to the region
- * @nr_mappings: VMAs mapping the region, in all processes
  * @seq: notification sequence (notify.c)
  * @wq: tasks in SHMDEV_IOC_WAIT and pollers of files bound to the region
  * @nr_faults: calls of the fault handler, per CPU so that a fault writes
@@ -103,7 +102,6 @@ struct shmdev_region {
 	unsigned long charged;
 
 	atomic_t nr_files;
-	atomic_t nr_mappings;
 
 	/* Notification: see notify.c. */
 	atomic64_t seq;
@@ -157,7 +155,6 @@ extern unsigned int shmdev_max_regions;
 extern u64 shmdev_max_total_size;
 
 /* file.c */
-int shmdev_file_install(struct shmdev_region *region, u32 open_flags);
 extern const struct file_operations shmdev_fops;
 
 /* region.c */
@@ -165,6 +162,7 @@ extern struct shmdev_region *shmdev_default_region;
 int shmdev_regions_init(void);
 void shmdev_regions_exit(void);
 struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags);
+void shmdev_region_publish(struct shmdev_region *region);
 struct shmdev_region *shmdev_region_get(struct shmdev_region *region);
 void shmdev_region_put(struct shmdev_region *region);
 void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info);
@@ -174,7 +172,9 @@ void shmdev_region_list_line(struct seq_file *m, struct shmdev_region *region);
 /* names.c */
 int shmdev_names_init(void);
 void shmdev_names_exit(void);
-struct shmdev_region *shmdev_name_open(const struct shmdev_open *args);
+struct shmdev_region *shmdev_name_open(const struct shmdev_open *args,
+				       bool *created);
+void shmdev_name_abort(struct shmdev_region *region);
 int shmdev_name_unlink(const struct shmdev_name *args);
 void shmdev_region_bind(struct shmdev_region *region);
 void shmdev_region_unbind(struct shmdev_region *region);
@@ -191,12 +191,16 @@ void shmdev_charge_release(struct shmdev_region *region);
 bool shmdev_charge_get(struct shmdev_region *region, kuid_t *uid, u64 *bytes);
 void shmdev_users_show(struct seq_file *m);
 
-/* pages.c */
+/* fs.c */
 int shmdev_fs_init(void);
 void shmdev_fs_exit(void);
 struct inode *shmdev_fs_inode(struct shmdev_region *region, umode_t mode);
+void shmdev_fs_inode_put(struct shmdev_region *region);
 struct file *shmdev_fs_file(struct shmdev_region *region, int flags,
 			    const struct file_operations *fops);
+
+/* pages.c */
+void shmdev_pages_init_mapping(struct address_space *mapping);
 u64 shmdev_region_size(struct shmdev_region *region);
 int shmdev_region_set_size(struct shmdev_region *region, u64 size);
 u64 shmdev_region_page_count(struct shmdev_region *region);
@@ -205,6 +209,7 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 			     bool show_pfn, struct shmdev_page_info *info);
 int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma);
+unsigned int shmdev_region_nr_mappings(struct shmdev_region *region);
 
 /* io.c */
 ssize_t shmdev_region_read(struct shmdev_region *region, struct kiocb *iocb,

@@ -120,6 +120,11 @@ TARGETS = [
      "read faults on resident pages through a new mapping, ns/page: shmdev / memfd",
      ("fault", "remap-resident", "shmdev", None),
      ("fault", "remap-resident", "memfd", None), "le", 1.0),
+    ("write faults on resident pages", "remap of resident pages, writes, shmdev / memfd",
+     "write faults on resident pages through a new mapping (the driver's fault handler "
+     "on a page it has), ns/page: shmdev / memfd",
+     ("fault", "remap-resident-write", "shmdev", None),
+     ("fault", "remap-resident-write", "memfd", None), "le", 1.0),
     ("mmap cost independent of size", "shmdev mmap+munmap, {mmap_max} / 1 MiB",
      "mmap+munmap of a lazy shmdev region, ns: {mmap_max} / 1 MiB",
      ("scale-mmap", "mmap+munmap", "shmdev", "max"),
@@ -207,7 +212,8 @@ UNIT = {"fault": "ns/page", "rtt": "ns", "bulk": "MiB/s", "wake-all": "ns"}
 KIND_ORDER = ["shmdev", "shmdev-ring", "shmdev-ring-inplace", "memfd", "memfd-thp",
               "sysv", "anon-shared", "futex", "eventfd", "pipe", "socketpair",
               "socket", "memcpy-x2"]
-TEST_ORDER = ["first-touch-write", "first-touch-read", "remap-resident", "populate",
+TEST_ORDER = ["first-touch-write", "first-touch-read", "remap-resident",
+              "remap-resident-write", "populate",
               "two-cpus", "same-cpu", "4K", "64K", "1M", "wake"]
 
 

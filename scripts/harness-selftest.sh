@@ -151,7 +151,7 @@ plant()
 
 plant_bug()
 {
-	edit module/main.c \
+	edit module/file.c \
 		'	u64 size = shmdev_region_size(region);
 ' '	u64 size = shmdev_region_size(region);
 
@@ -172,13 +172,11 @@ plant_fresh_page()
 {
 	# Page 3's fault maps a new zeroed folio that is not the region's
 	# (nor in its page cache), as a fault path that lost the page would.
-	edit module/region.c \
-		'	filemap_invalidate_unlock_shared(mapping);
-
-	if (IS_ERR(folio)) {' \
-		'	filemap_invalidate_unlock_shared(mapping);
-
-	if (!IS_ERR(folio) && vmf->pgoff == 3) {
+	edit module/pages.c \
+		'	if (folio) {
+		/*
+		 * Handed over locked,' \
+		'	if (folio && vmf->pgoff == 3) {
 		struct folio *fresh = folio_alloc(GFP_HIGHUSER | __GFP_ZERO, 0);
 
 		folio_unlock(folio);
@@ -188,8 +186,9 @@ plant_fresh_page()
 		folio_lock(fresh);
 		folio = fresh;
 	}
-
-	if (IS_ERR(folio)) {'
+	if (folio) {
+		/*
+		 * Handed over locked,'
 }
 
 plant_orphan_crash()

@@ -8,7 +8,10 @@
  * Fault tests, ns per 4 KiB page, each on a fresh object:
  *   first-touch write and first-touch read of an empty object; remap of
  *   resident pages (every page written through one mapping, which is
- *   dropped, then read through a new one); mmap(MAP_POPULATE).
+ *   dropped, then read through a new one: fault-around maps most of them);
+ *   the same with writes through the new mapping (no fault-around: one
+ *   call of the driver's fault handler per page, on a page it has);
+ *   mmap(MAP_POPULATE).
  * Scaling (-x): mmap+munmap of a lazy region against its size, first-touch
  *   cost against the size, and N processes mapping and reading one
  *   populated region; shmdev and memfd.
@@ -56,13 +59,14 @@
 #define MMAP_REPS	16
 
 enum kind { K_SHMDEV, K_MEMFD, K_SYSV, K_ANON, K_THP, NR_KINDS };
-enum test { T_WRITE, T_READ, T_REMAP, T_POPULATE, NR_TESTS };
+enum test { T_WRITE, T_READ, T_REMAP, T_REMAP_WRITE, T_POPULATE, NR_TESTS };
 
 static const char *const kind_name[NR_KINDS] = {
 	"shmdev", "memfd", "sysv", "anon-shared", "memfd-thp"
 };
 static const char *const test_name[NR_TESTS] = {
-	"first-touch-write", "first-touch-read", "remap-resident", "populate"
+	"first-touch-write", "first-touch-read", "remap-resident",
+	"remap-resident-write", "populate"
 };
 
 static long psz;
@@ -249,7 +253,7 @@ static bool test_applies(enum kind k, enum test t)
 	/* SysV has no MAP_POPULATE; an anonymous mapping dies with munmap. */
 	if (k == K_SYSV && t == T_POPULATE)
 		return false;
-	if (k == K_ANON && t == T_REMAP)
+	if (k == K_ANON && (t == T_REMAP || t == T_REMAP_WRITE))
 		return false;
 	return true;
 }
@@ -294,6 +298,24 @@ static double run_test(enum kind k, enum test t, size_t len)
 		for (size_t i = 0; i < len; i += psz)
 			sum += p[i] == ((char)(i / psz) | 1);
 		dt = sd_now_ns() - t0;
+		if (sum != pages) {
+			fprintf(stderr, "fault_bench: %s lost data on remap\n", kind_name[k]);
+			exit(1);
+		}
+		break;
+	case T_REMAP_WRITE:
+		obj_map(&o, 0);
+		for (size_t i = 0; i < len; i += psz)
+			o.p[i] = (char)(i / psz) | 1;
+		obj_unmap(&o);
+		obj_map(&o, 0);
+		p = o.p;
+		t0 = sd_now_ns();
+		for (size_t i = 0; i < len; i += psz)
+			p[i + 1] = 2;
+		dt = sd_now_ns() - t0;
+		for (size_t i = 0; i < len; i += psz)
+			sum += p[i] == ((char)(i / psz) | 1);
 		if (sum != pages) {
 			fprintf(stderr, "fault_bench: %s lost data on remap\n", kind_name[k]);
 			exit(1);

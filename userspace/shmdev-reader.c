@@ -4,7 +4,8 @@
  *
  * Waits for messages in the ring of the shmdev region, prints each on its
  * own line on standard output, and exits at the writer's end marker with a
- * summary (messages, bytes, one-way latency) on standard error.
+ * summary (messages, bytes, one-way latency) on standard error. The
+ * region: see demo_ring.h.
  */
 
 #include <errno.h>
@@ -21,10 +22,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: shmdev-reader [--timeout DURATION]\n"
-		"Prints each message shmdev-writer sends through /dev/shmdev, until\n"
-		"its end marker; then a summary on standard error. Gives up (exit\n"
-		"status 3) after DURATION (500ms, 10s...) without a message.\n");
+	fprintf(f, "Usage: shmdev-reader [--name NAME | --default-region] [--timeout DURATION]\n"
+		"Prints each message shmdev-writer sends through the shmdev region\n"
+		"named NAME (default " DEMO_NAME "), until its end marker; then a summary\n"
+		"on standard error. Gives up (exit status 3) after DURATION (500ms,\n"
+		"10s...) without a message. The first of the two programs to start\n"
+		"creates the region (mode 0600, removed when both have exited).\n"
+		"--default-region uses the default region of /dev/shmdev instead.\n");
 }
 
 /* Sleeps until the sequence moves past *seq; -ETIMEDOUT after @timeout. */
@@ -42,31 +46,35 @@ int main(int argc, char **argv)
 {
 	struct shmdev dev = { .fd = -1 };
 	uint64_t seq = 0, msgs = 0, bytes = 0, lat_sum = 0, lat_max = 0;
+	const char *name = DEMO_NAME;
 	int64_t timeout = -1;
 	struct demo_ring *r;
+	char what[96];
 	uint64_t size;
 	void *map;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc;) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return 0;
 		}
 		if (!strcmp(argv[i], "--timeout") && i + 1 < argc &&
 		    !shmdev_parse_duration(argv[i + 1], &timeout)) {
-			i++;
+			i += 2;
 			continue;
 		}
+		if (demo_region_opt(argc, argv, &i, &name) > 0)
+			continue;
 		fprintf(stderr, "shmdev-reader: bad argument '%s'\n", argv[i]);
 		usage(stderr);
 		return 2;
 	}
 
-	err = shmdev_open(&dev, O_RDWR);
+	err = demo_open(&dev, name);
 	if (err) {
 		fprintf(stderr, "shmdev-reader: cannot open %s: %s\n",
-			SHMDEV_DEFAULT_PATH, strerror(-err));
+			demo_what(name, what, sizeof(what)), strerror(-err));
 		return 1;
 	}
 	/* The reader may come first: make room for the ring, never shrink. */

@@ -5,11 +5,12 @@
  * Sizes the region for the message ring, then publishes each argument (or
  * each line of standard input) as a message and notifies; waits until the
  * reader has taken it, which gives the round-trip time. Ends with an end
- * marker and a summary on standard error.
+ * marker and a summary on standard error. The region: see demo_ring.h.
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,32 +94,58 @@ static int send_text(struct writer *w, const char *text)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: shmdev-writer [MESSAGE...]\n"
+	fprintf(f, "Usage: shmdev-writer [--name NAME | --default-region] [--] [MESSAGE...]\n"
 		"Sends each MESSAGE, or each line of standard input, to shmdev-reader\n"
-		"through /dev/shmdev, then an end marker. Prints a summary (messages,\n"
-		"bytes, round-trip times) on standard error.\n");
+		"through the shmdev region named NAME (default " DEMO_NAME "), then an end\n"
+		"marker. Prints a summary (messages, bytes, round-trip times) on\n"
+		"standard error. The first of the two programs to start creates the\n"
+		"region (mode 0600, removed when both have exited).\n"
+		"--default-region uses the default region of /dev/shmdev instead.\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct writer w = { .dev = { .fd = -1 } };
+	const char *name = DEMO_NAME;
+	bool from_args = false;
+	char what[96];
 	uint64_t size;
 	void *map;
-	int err;
+	int err, i = 1, first;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		usage(stdout);
-		return 0;
+	/* Options, then the messages: all that follows the first of them. */
+	while (i < argc && argv[i][0] == '-') {
+		int took;
+
+		if (!strcmp(argv[i], "--")) {
+			from_args = true;
+			i++;
+			break;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		took = demo_region_opt(argc, argv, &i, &name);
+		if (took < 0) {
+			fprintf(stderr, "shmdev-writer: option '--name' requires an argument\n");
+			usage(stderr);
+			return 2;
+		}
+		if (!took) {
+			fprintf(stderr, "shmdev-writer: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
 	}
-	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "--")) {
-		fprintf(stderr, "shmdev-writer: unknown option '%s'\n", argv[1]);
-		usage(stderr);
-		return 2;
-	}
-	err = shmdev_open(&w.dev, O_RDWR);
+	first = i;
+	if (first < argc)
+		from_args = true;
+
+	err = demo_open(&w.dev, name);
 	if (err) {
 		fprintf(stderr, "shmdev-writer: cannot open %s: %s\n",
-			SHMDEV_DEFAULT_PATH, strerror(-err));
+			demo_what(name, what, sizeof(what)), strerror(-err));
 		return 1;
 	}
 	err = shmdev_get_size(&w.dev, &size);
@@ -140,8 +167,8 @@ int main(int argc, char **argv)
 	w.ring->magic = DEMO_MAGIC;
 	err = shmdev_notify(&w.dev, &w.seq);
 
-	if (argc > 1) {
-		for (int i = argv[1][0] == '-' ? 2 : 1; i < argc && !err; i++)
+	if (from_args) {
+		for (i = first; i < argc && !err; i++)
 			err = send_text(&w, argv[i]);
 	} else {
 		char *line = NULL;

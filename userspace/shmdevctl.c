@@ -26,14 +26,22 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_TIMEOUT = 3 };
 
 struct ctx {
 	const char *device;
+	const char *name;	/* --name: the named region, or NULL */
 	struct shmdev dev;
 };
+
+/* Flags of struct command. */
+#define CMD_REGION	0x1	/* acts on a region: takes --name NAME */
+#define CMD_NO_DEVICE	0x2	/* opens nothing */
+#define CMD_STOP	0x4	/* options end at the first argument */
+#define CMD_RO_BARE	0x8	/* read-only when given no argument */
 
 struct command {
 	const char *name;
 	const char *args;
 	const char *help;
-	int flags;	/* open flags */
+	int flags;	/* open flags: of the region, or of the node only */
+	int cmd_flags;	/* CMD_* */
 	int (*run)(struct ctx *c, int argc, char **argv);
 };
 
@@ -55,8 +63,34 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 
 static void command_help(const struct command *cmd, FILE *f)
 {
-	fprintf(f, "Usage: shmdevctl [--device PATH] %s %s\n%s", cmd->name,
-		cmd->args, cmd->help);
+	fprintf(f, "Usage: shmdevctl [--device PATH] %s%s%s%s\n%s", cmd->name,
+		cmd->cmd_flags & CMD_REGION ? " [--name NAME]" : "",
+		*cmd->args ? " " : "", cmd->args, cmd->help);
+	if (cmd->cmd_flags & CMD_REGION)
+		fprintf(f, "--name NAME acts on the region named NAME instead of the default one.\n");
+}
+
+/* Hints for the errors of sizing a region, after strerror's text. */
+static const char *size_hint(int err)
+{
+	switch (err) {
+	case -EFBIG:
+		return " (above the module's max_size)";
+	case -ENOMEM:
+		return " (above your locked-memory limit: see ulimit -l)";
+	case -ENOSPC:
+		return " (the module's limit on regions or on their total size is reached)";
+	default:
+		return "";
+	}
+}
+
+/* "shmdevctl: CMD NAME: MESSAGE", for an error about a named region. */
+static int fail_region(const char *cmd, const char *name, int err)
+{
+	fprintf(stderr, "shmdevctl: %s %s: %s%s\n", cmd, name, strerror(-err),
+		size_hint(err));
+	return EXIT_FAIL;
 }
 
 /*
@@ -107,6 +141,38 @@ static void human_bytes(uint64_t v, char *buf, size_t len)
 
 /* ---- info --------------------------------------------------------------- */
 
+/* "default,named,autoremove", those set, or "-". */
+static void info_flags(uint32_t f, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ SHMDEV_INFO_DEFAULT, "default" },
+		{ SHMDEV_INFO_NAMED, "named" },
+		{ SHMDEV_INFO_AUTOREMOVE, "autoremove" },
+	};
+	size_t used = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			used += snprintf(buf + used, len - used, "%s%s",
+					 used ? "," : "", names[i].name);
+}
+
+/* @s as a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
 static int cmd_info(struct ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -116,7 +182,7 @@ static int cmd_info(struct ctx *c, int argc, char **argv)
 	};
 	const struct command *cmd = find_command("info");
 	struct shmdev_info info;
-	char a[32], b[32];
+	char a[32], b[32], flags[64];
 	bool json = false;
 	int o, err;
 
@@ -133,13 +199,41 @@ static int cmd_info(struct ctx *c, int argc, char **argv)
 	err = shmdev_get_info(&c->dev, &info);
 	if (err)
 		return fail("info", err);
+	info_flags(info.flags, flags, sizeof(flags));
 	if (json) {
 		printf("{\"size\": %llu, \"max_size\": %llu, \"seq\": %llu, "
-		       "\"nr_pages\": %llu, \"nr_mappings\": %u, \"nr_files\": %u}\n",
+		       "\"nr_pages\": %llu, \"nr_mappings\": %u, \"nr_files\": %u, "
+		       "\"id\": %u, ",
 		       (unsigned long long)info.size, (unsigned long long)info.max_size,
 		       (unsigned long long)info.seq, (unsigned long long)info.nr_pages,
-		       info.nr_mappings, info.nr_files);
+		       info.nr_mappings, info.nr_files, info.id);
+		if (c->name) {
+			printf("\"name\": ");
+			json_string(c->name);
+			printf(", ");
+		}
+		printf("\"uid\": %u, \"gid\": %u, \"mode\": \"%04o\", \"charged_uid\": ",
+		       info.uid, info.gid, info.mode);
+		if (info.charged_uid == SHMDEV_UID_NONE)
+			printf("null");
+		else
+			printf("%u", info.charged_uid);
+		printf(", \"charged\": %llu, \"flags\": [", (unsigned long long)info.charged);
+		for (char *f = flags, *comma; strcmp(f, "-"); f = comma + 1) {
+			comma = strchr(f, ',');
+			printf("%s\"%.*s\"", f == flags ? "" : ", ",
+			       comma ? (int)(comma - f) : (int)strlen(f), f);
+			if (!comma)
+				break;
+		}
+		printf("]}\n");
 		return EXIT_OK;
+	}
+	if (c->name) {
+		char esc[4 * SHMDEV_NAME_MAX];
+
+		shmdev_escape_name(c->name, esc, sizeof(esc));
+		printf("name       %s\n", esc);
 	}
 	human_bytes(info.size, a, sizeof(a));
 	human_bytes(info.max_size, b, sizeof(b));
@@ -150,6 +244,18 @@ static int cmd_info(struct ctx *c, int argc, char **argv)
 	printf("pages      %llu (%s resident)\n", (unsigned long long)info.nr_pages, a);
 	printf("mappings   %u\n", info.nr_mappings);
 	printf("files      %u\n", info.nr_files);
+	printf("id         %u\n", info.id);
+	printf("uid        %u\n", info.uid);
+	printf("gid        %u\n", info.gid);
+	printf("mode       %04o\n", info.mode);
+	if (info.charged_uid == SHMDEV_UID_NONE) {
+		printf("charged    %llu (nobody)\n", (unsigned long long)info.charged);
+	} else {
+		human_bytes(info.charged, a, sizeof(a));
+		printf("charged    %llu (%s) to uid %u\n",
+		       (unsigned long long)info.charged, a, info.charged_uid);
+	}
+	printf("flags      %s\n", flags);
 	return EXIT_OK;
 }
 
@@ -180,10 +286,16 @@ static int cmd_size(struct ctx *c, int argc, char **argv)
 	if (err)
 		return err;
 	err = shmdev_set_size(&c->dev, size);
-	if (err == -EFBIG)
+	if (err == -EFBIG) {
 		fprintf(stderr, "shmdevctl: size: %llu is above the maximum (see 'shmdevctl info')\n",
 			(unsigned long long)size);
-	return err ? (err == -EFBIG ? EXIT_FAIL : fail("size", err)) : EXIT_OK;
+		return EXIT_FAIL;
+	}
+	if (err) {
+		fprintf(stderr, "shmdevctl: size: %s%s\n", strerror(-err), size_hint(err));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }
 
 /* ---- notify, wait ------------------------------------------------------- */
@@ -917,50 +1029,367 @@ static int cmd_trace(struct ctx *c, int argc, char **argv)
 	return ret;
 }
 
+/* ---- named regions: list, create, open, rm, chmod ------------------------ */
+
+/* The listing's columns, as /proc/shmdev/regions names them. */
+enum { L_ID, L_NAME, L_UID, L_GID, L_MODE, L_SIZE, L_PAGES, L_MAPPINGS,
+       L_FILES, L_SEQ, L_CHARGED_UID, L_CHARGED, L_FLAGS, L_COLS };
+
+static const char *const list_cols[L_COLS] = {
+	"id", "name", "uid", "gid", "mode", "size", "pages", "mappings",
+	"files", "seq", "charged_uid", "charged", "flags",
+};
+
+/* The fields of @e as the listing writes them, in @f[L_COLS][...]. */
+static void list_fields(const struct shmdev_list_entry *e, char f[L_COLS][4 * SHMDEV_NAME_MAX])
+{
+	const size_t len = 4 * SHMDEV_NAME_MAX;
+
+	snprintf(f[L_ID], len, "%u", e->id);
+	if (e->flags & SHMDEV_INFO_NAMED)
+		shmdev_escape_name(e->name, f[L_NAME], len);
+	else
+		snprintf(f[L_NAME], len, "-");
+	snprintf(f[L_UID], len, "%u", e->uid);
+	snprintf(f[L_GID], len, "%u", e->gid);
+	snprintf(f[L_MODE], len, "%04o", e->mode);
+	snprintf(f[L_SIZE], len, "%" PRIu64, e->size);
+	snprintf(f[L_PAGES], len, "%" PRIu64, e->nr_pages);
+	snprintf(f[L_MAPPINGS], len, "%u", e->nr_mappings);
+	snprintf(f[L_FILES], len, "%u", e->nr_files);
+	snprintf(f[L_SEQ], len, "%" PRIu64, e->seq);
+	if (e->charged_uid == SHMDEV_UID_NONE)
+		snprintf(f[L_CHARGED_UID], len, "-");
+	else
+		snprintf(f[L_CHARGED_UID], len, "%u", e->charged_uid);
+	snprintf(f[L_CHARGED], len, "%" PRIu64, e->charged);
+	snprintf(f[L_FLAGS], len, "%s%s%s",
+		 e->flags & SHMDEV_INFO_DEFAULT ? "D" : "",
+		 e->flags & SHMDEV_INFO_AUTOREMOVE ? "A" : "",
+		 e->flags & (SHMDEV_INFO_DEFAULT | SHMDEV_INFO_AUTOREMOVE) ? "" : "-");
+}
+
+static int cmd_list(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "raw", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("list");
+	struct shmdev_list_entry *e = NULL;
+	char (*f)[L_COLS][4 * SHMDEV_NAME_MAX];
+	size_t n = 0, width[L_COLS];
+	bool raw = false;
+	char *text;
+	int o, err;
+
+	(void)c;
+	while ((o = next_opt(cmd, argc, argv, "rh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'r')
+			return EXIT_USAGE;
+		raw = true;
+	}
+	if (optind < argc)
+		return usage_error("list", "unexpected argument '%s'", argv[optind]);
+
+	err = shmdev_read_file(SHMDEV_REGIONS_PATH, &text, NULL);
+	if (err) {
+		fprintf(stderr, "shmdevctl: list: %s: %s%s\n", SHMDEV_REGIONS_PATH,
+			strerror(-err), err == -ENOENT ? " (is the shmdev module loaded?)" : "");
+		return EXIT_FAIL;
+	}
+	if (raw) {
+		fputs(text, stdout);
+		free(text);
+		return EXIT_OK;
+	}
+	err = shmdev_parse_list(text, &e, &n);
+	free(text);
+	if (err) {
+		fprintf(stderr, "shmdevctl: list: %s: %s (not the listing this program knows)\n",
+			SHMDEV_REGIONS_PATH, strerror(-err));
+		return EXIT_FAIL;
+	}
+
+	/* Columns as wide as their widest field, two spaces apart. */
+	f = calloc(n ? n : 1, sizeof(*f));
+	if (!f) {
+		free(e);
+		return fail("list", -ENOMEM);
+	}
+	for (int k = 0; k < L_COLS; k++)
+		width[k] = strlen(list_cols[k]);
+	for (size_t i = 0; i < n; i++) {
+		list_fields(&e[i], f[i]);
+		for (int k = 0; k < L_COLS; k++)
+			if (strlen(f[i][k]) > width[k])
+				width[k] = strlen(f[i][k]);
+	}
+	for (int k = 0; k < L_COLS; k++)
+		printf("%-*s%s", k < L_COLS - 1 ? (int)width[k] : 0, list_cols[k],
+		       k < L_COLS - 1 ? "  " : "\n");
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < L_COLS; k++)
+			printf("%-*s%s", k < L_COLS - 1 ? (int)width[k] : 0, f[i][k],
+			       k < L_COLS - 1 ? "  " : "\n");
+	free(f);
+	free(e);
+	return EXIT_OK;
+}
+
+/*
+ * For a command that takes [-- COMMAND [ARG...]], before getopt runs: the
+ * number of arguments after "--", or -1 without "--". After getopt, the
+ * operands before "--" are the first argc - optind - that number from
+ * argv[optind], and COMMAND follows them.
+ */
+static int args_after_dashes(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return argc - i - 1;
+	return -1;
+}
+
+/*
+ * Holds @dev open while COMMAND (@argv) runs, or, with no COMMAND, does
+ * nothing; closes @dev. Returns COMMAND's status.
+ */
+static int hold_and_run(struct shmdev *dev, int tail, char **argv)
+{
+	int ret = tail > 0 ? run_child(argv) : EXIT_OK;
+
+	shmdev_close(dev);
+	return ret;
+}
+
+static int cmd_create(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "excl", no_argument, NULL, 'x' },
+		{ "autoremove", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("create");
+	uint32_t flags = SHMDEV_OPEN_CREATE | SHMDEV_OPEN_CLOEXEC, mode = 0600;
+	int tail = args_after_dashes(argc, argv), o, err, fd, nargs;
+	struct shmdev region;
+	uint64_t size = 0;
+	const char *name;
+
+	while ((o = next_opt(cmd, argc, argv, "s:m:xah", opts)) != -1) {
+		switch (o) {
+		case 'h':
+			return EXIT_OK;
+		case 's':
+			err = parse_size_arg("create", "size", optarg, &size);
+			if (err)
+				return err;
+			break;
+		case 'm':
+			if (shmdev_parse_mode(optarg, &mode))
+				return usage_error("create", "invalid mode '%s' (octal, at most 0777)",
+						   optarg);
+			break;
+		case 'x':
+			flags |= SHMDEV_OPEN_EXCL;
+			break;
+		case 'a':
+			flags |= SHMDEV_OPEN_AUTOREMOVE;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	nargs = argc - optind - (tail > 0 ? tail : 0);
+	if (nargs < 1)
+		return usage_error("create", "%s", "missing region name");
+	if (nargs > 1)
+		return usage_error("create", "unexpected argument '%s' (a command goes after --)",
+				   argv[optind + 1]);
+	name = argv[optind];
+	fd = shmdev_open_region(c->dev.fd, name, flags, size, mode);
+	if (fd < 0)
+		return fail_region("create", name, fd);
+	region.fd = fd;
+	return hold_and_run(&region, tail, argv + optind + 1);
+}
+
+static int cmd_open(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rdonly", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("open");
+	int tail = args_after_dashes(argc, argv), o, fd, nargs;
+	uint32_t flags = SHMDEV_OPEN_CLOEXEC;
+	struct shmdev region;
+	const char *name;
+
+	while ((o = next_opt(cmd, argc, argv, "rh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'r')
+			return EXIT_USAGE;
+		flags |= SHMDEV_OPEN_RDONLY;
+	}
+	nargs = argc - optind - (tail > 0 ? tail : 0);
+	if (nargs < 1)
+		return usage_error("open", "%s", "missing region name");
+	if (nargs > 1)
+		return usage_error("open", "unexpected argument '%s' (a command goes after --)",
+				   argv[optind + 1]);
+	name = argv[optind];
+	fd = shmdev_open_region(c->dev.fd, name, flags, 0, 0);
+	if (fd < 0)
+		return fail_region("open", name, fd);
+	region.fd = fd;
+	return hold_and_run(&region, tail, argv + optind + 1);
+}
+
+static int cmd_rm(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("rm");
+	int o, err, ret = EXIT_OK;
+	bool force = false;
+
+	while ((o = next_opt(cmd, argc, argv, "fh", opts)) != -1) {
+		if (o == 'h')
+			return EXIT_OK;
+		if (o != 'f')
+			return EXIT_USAGE;
+		force = true;
+	}
+	if (optind == argc)
+		return usage_error("rm", "%s", "missing region name");
+	for (int i = optind; i < argc; i++) {
+		err = shmdev_unlink_region(c->dev.fd, argv[i]);
+		if (err && !(force && err == -ENOENT))
+			ret = fail_region("rm", argv[i], err);
+	}
+	return ret;
+}
+
+static int cmd_chmod(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const struct command *cmd = find_command("chmod");
+	int o, err, ret = EXIT_OK;
+	uint32_t mode;
+
+	while ((o = next_opt(cmd, argc, argv, "h", opts)) != -1)
+		return o == 'h' ? EXIT_OK : EXIT_USAGE;
+	if (optind == argc)
+		return usage_error("chmod", "%s", "missing mode");
+	if (shmdev_parse_mode(argv[optind], &mode))
+		return usage_error("chmod", "invalid mode '%s' (octal, at most 0777)",
+				   argv[optind]);
+	if (optind + 1 == argc)
+		return usage_error("chmod", "%s", "missing region name");
+	for (int i = optind + 1; i < argc; i++) {
+		struct shmdev region;
+
+		/* fchmod() asks for no access mode: read-only does. */
+		region.fd = shmdev_open_region(c->dev.fd, argv[i],
+					       SHMDEV_OPEN_RDONLY | SHMDEV_OPEN_CLOEXEC, 0, 0);
+		err = region.fd < 0 ? region.fd : shmdev_chmod(&region, mode);
+		if (err)
+			ret = fail_region("chmod", argv[i], err);
+		shmdev_close(&region);
+	}
+	return ret;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static const struct command commands[] = {
 	{ "info", "[--json]",
 	  "Print the region's size, maximum size, sequence, resident pages,\n"
-	  "mappings and open files; --json prints one JSON object.\n",
-	  O_RDONLY, cmd_info },
+	  "mappings, open files, id, owner, group, mode, charge and flags;\n"
+	  "--json prints one JSON object.\n",
+	  O_RDONLY, CMD_REGION, cmd_info },
 	{ "size", "[BYTES]",
 	  "Print the size in bytes, or set it to BYTES (4096, 4K, 16M, 1G...).\n",
-	  O_RDWR, cmd_size },
+	  O_RDWR, CMD_REGION | CMD_RO_BARE, cmd_size },
 	{ "notify", "",
 	  "Wake every waiter of the region; print the new sequence.\n",
-	  O_RDONLY, cmd_notify },
+	  O_RDWR, CMD_REGION, cmd_notify },
 	{ "wait", "[--timeout DURATION] [--seq N]",
 	  "Wait for the next notification (or for the sequence to differ from N);\n"
 	  "print the new sequence. DURATION: 500ms, 2s, 10us... Exit status 3 on\n"
 	  "timeout.\n",
-	  O_RDONLY, cmd_wait },
+	  O_RDONLY, CMD_REGION, cmd_wait },
 	{ "read", "[--offset N] [--length N] [--raw]",
 	  "Print the region's bytes, as hexdump -C does, or raw with --raw.\n",
-	  O_RDONLY, cmd_read },
+	  O_RDONLY, CMD_REGION, cmd_read },
 	{ "write", "[--offset N] [--notify] [TEXT...]",
 	  "Write TEXT (the arguments joined by spaces), or standard input, at\n"
 	  "offset N; --notify notifies afterwards. Writes never grow the region.\n",
-	  O_RDWR, cmd_write },
+	  O_RDWR, CMD_REGION, cmd_write },
 	{ "watch", "[--count N] [--span BYTES]",
 	  "Print each notification and the bytes that changed in the first\n"
 	  "BYTES of the region (default 64K), until interrupted or N seen.\n",
-	  O_RDONLY, cmd_watch },
+	  O_RDONLY, CMD_REGION, cmd_watch },
 	{ "pages", "[RANGE]",
 	  "Print the state of each page in RANGE (N, A-B or A-; default: every\n"
 	  "page inside the size): resident, references, page table entries that\n"
 	  "map it, folio order, page frame number (root only) and flags.\n",
-	  O_RDONLY, cmd_pages },
+	  O_RDONLY, CMD_REGION, cmd_pages },
 	{ "map", "[--write] RANGE [-- COMMAND [ARG...]]",
 	  "Map the pages in RANGE (N, A-B or A-) and touch each one, reading it\n"
 	  "or, with --write, writing it; run COMMAND while they stay mapped,\n"
 	  "then unmap. Exit status: COMMAND's.\n",
-	  O_RDWR, cmd_map },
+	  O_RDWR, CMD_REGION | CMD_STOP, cmd_map },
 	{ "trace", "[--raw] [-- COMMAND [ARG...]]",
 	  "Enable the shmdev trace events and print each as it happens, while\n"
 	  "COMMAND runs (or until interrupted); --raw keeps tracefs's task, CPU\n"
 	  "and time columns. Needs root and tracefs. Exit status: COMMAND's.\n",
-	  O_RDONLY, cmd_trace },
+	  O_RDONLY, CMD_STOP, cmd_trace },
+	{ "list", "[--raw]",
+	  "List the regions of this IPC namespace that have a name, and the\n"
+	  "default region (name -), from " SHMDEV_REGIONS_PATH ", in aligned\n"
+	  "columns: id name uid gid mode size pages mappings files seq\n"
+	  "charged_uid charged flags. Names escape space, tab, newline and\n"
+	  "backslash as \\ooo; charged_uid is - when nothing is charged; flags:\n"
+	  "D default, A autoremove, - none. --raw prints the file as it is.\n",
+	  O_RDONLY, CMD_NO_DEVICE, cmd_list },
+	{ "create", "[--size BYTES] [--mode OCTAL] [--excl] [--autoremove] NAME [-- COMMAND [ARG...]]",
+	  "Create the region NAME (owned by you, mode OCTAL less the umask,\n"
+	  "default 0600; BYTES long, default 0), or open it if it exists and\n"
+	  "--excl is not given. With COMMAND, hold it open while COMMAND runs.\n"
+	  "--autoremove: the name goes away when the region's last file and\n"
+	  "mapping close. Exit status: COMMAND's, if any.\n",
+	  O_RDONLY, 0, cmd_create },
+	{ "open", "[--rdonly] NAME [-- COMMAND [ARG...]]",
+	  "Open the region NAME (read-write, or read-only), which checks your\n"
+	  "access; with COMMAND, hold it open while COMMAND runs. Exit status:\n"
+	  "COMMAND's, if any.\n",
+	  O_RDONLY, 0, cmd_open },
+	{ "rm", "[--force] NAME...",
+	  "Remove each name NAME (its owner or creator, or CAP_SYS_ADMIN). The\n"
+	  "region lives on while files or mappings hold it. --force: a missing\n"
+	  "name is no error.\n",
+	  O_RDONLY, 0, cmd_rm },
+	{ "chmod", "MODE NAME...",
+	  "Set the permission bits of each region NAME to MODE (octal, at most\n"
+	  "0777; its owner or CAP_FOWNER).\n",
+	  O_RDONLY, 0, cmd_chmod },
 };
 
 static const struct command *find_command(const char *name)
@@ -973,21 +1402,92 @@ static const struct command *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: shmdevctl [--device PATH] COMMAND [OPTIONS]\n"
+	fprintf(f, "Usage: shmdevctl [--device PATH] [--name NAME] COMMAND [OPTIONS]\n"
 		"Inspect and drive the shmdev shared-memory device.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].args);
 	fprintf(f, "\n'shmdevctl COMMAND --help' describes a command.\n"
-		"--device PATH  the device node (default %s)\n\n"
+		"--device PATH     the device node (default %s)\n"
+		"-n, --name NAME   act on the region named NAME instead of the default\n"
+		"                  one (info size notify wait read write watch pages map;\n"
+		"                  also as 'COMMAND --name NAME')\n\n"
 		"Exit status: 0 success, 1 failure, 2 bad usage, 3 wait timed out.\n",
 		SHMDEV_DEFAULT_PATH);
+}
+
+/*
+ * Takes the options --name NAME and --name=NAME out of the arguments of
+ * @cmd (before "--", and before the first operand for CMD_STOP commands),
+ * so that every command takes them without knowing; shifts the others
+ * down and updates *@argc. Returns 0 or EXIT_USAGE.
+ */
+static int take_name(const struct command *cmd, int *argc, char **argv,
+		     const char **name)
+{
+	int j = 1;
+
+	while (j < *argc) {
+		int used = 0;
+
+		if (!strcmp(argv[j], "--"))
+			break;
+		if ((cmd->cmd_flags & CMD_STOP) && argv[j][0] != '-')
+			break;
+		if (!strcmp(argv[j], "--name")) {
+			if (j + 1 == *argc)
+				return usage_error(cmd->name, "%s",
+						   "option '--name' requires an argument");
+			*name = argv[j + 1];
+			used = 2;
+		} else if (!strncmp(argv[j], "--name=", 7)) {
+			*name = argv[j] + 7;
+			used = 1;
+		}
+		if (!used) {
+			j++;
+			continue;
+		}
+		memmove(&argv[j], &argv[j + used], (*argc - j - used + 1) * sizeof(*argv));
+		*argc -= used;
+	}
+	return 0;
+}
+
+/*
+ * Opens what @cmd acts on into c->dev, for @mode (O_RDONLY or O_RDWR);
+ * 0 or EXIT_FAIL.
+ */
+static int open_target(const struct command *cmd, struct ctx *c, int mode)
+{
+	uint32_t flags = SHMDEV_OPEN_CLOEXEC;
+	int err, fd;
+
+	if (cmd->cmd_flags & CMD_NO_DEVICE)
+		return 0;
+	/* A named region is reached through a read-only file of the node. */
+	err = shmdev_open_path(&c->dev, c->device, c->name ? O_RDONLY : mode);
+	if (err) {
+		fprintf(stderr, "shmdevctl: cannot open %s: %s%s\n", c->device,
+			strerror(-err), err == -ENOENT ? " (is the shmdev module loaded?)" : "");
+		return EXIT_FAIL;
+	}
+	if (!c->name)
+		return 0;
+	if (mode == O_RDONLY)
+		flags |= SHMDEV_OPEN_RDONLY;
+	fd = shmdev_open_region(c->dev.fd, c->name, flags, 0, 0);
+	shmdev_close(&c->dev);
+	if (fd < 0)
+		return fail_region(cmd->name, c->name, fd);
+	c->dev.fd = fd;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct ctx c = { .device = SHMDEV_DEFAULT_PATH, .dev = { .fd = -1 } };
 	const struct command *cmd;
-	int i = 1, err, ret;
+	int i = 1, ret, sub_argc;
 	char prog[32];
 
 	while (i < argc && argv[i][0] == '-') {
@@ -998,6 +1498,16 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--device") && i + 1 < argc) {
 			c.device = argv[i + 1];
 			i += 2;
+			continue;
+		}
+		if ((!strcmp(argv[i], "--name") || !strcmp(argv[i], "-n")) && i + 1 < argc) {
+			c.name = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		if (!strncmp(argv[i], "--name=", 7)) {
+			c.name = argv[i] + 7;
+			i++;
 			continue;
 		}
 		return usage_error(NULL, "unknown option '%s'", argv[i]);
@@ -1024,18 +1534,23 @@ int main(int argc, char **argv)
 		}
 	}
 
-	err = shmdev_open_path(&c.dev, c.device, cmd->flags);
-	if (err) {
-		fprintf(stderr, "shmdevctl: cannot open %s: %s%s\n", c.device,
-			strerror(-err), err == -ENOENT ? " (is the shmdev module loaded?)" : "");
-		return EXIT_FAIL;
-	}
+	sub_argc = argc - i;
+	ret = take_name(cmd, &sub_argc, argv + i, &c.name);
+	if (ret)
+		return ret;
+	if (c.name && !(cmd->cmd_flags & CMD_REGION))
+		return usage_error(cmd->name, "%s", "option '--name' does not apply");
+	/* "size" alone only reads. */
+	ret = open_target(cmd, &c, (cmd->cmd_flags & CMD_RO_BARE) && sub_argc == 1 ?
+			  O_RDONLY : cmd->flags);
+	if (ret)
+		return ret;
 	/* getopt's messages then read "shmdevctl size: ...". */
 	snprintf(prog, sizeof(prog), "shmdevctl %s", cmd->name);
 	argv[i] = prog;
 	optind = 1;
 	opterr = 1;
-	ret = cmd->run(&c, argc - i, argv + i);
+	ret = cmd->run(&c, sub_argc, argv + i);
 	shmdev_close(&c.dev);
 	if (ret == '?')
 		ret = EXIT_USAGE;

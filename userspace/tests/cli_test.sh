@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Integration tests of shmdevctl and of the shmdev-writer/shmdev-reader
-# pair, against the loaded module: output, exit status, bad arguments.
-# Prints TAP. Runs as root with /dev/shmdev present (skips otherwise).
+# pair, against the loaded module: output, exit status, bad arguments;
+# named regions, as root and as other users (uids 1000 and 1001, through
+# as_user). Prints TAP. Runs as root with /dev/shmdev present (skips
+# otherwise).
 #
 # Every command's exit status and output are checked. Where one process
 # must be waiting before another acts, the test waits until /proc shows
 # it asleep in SHMDEV_IOC_WAIT, never for a fixed time.
 
-plan=136
+plan=314
 n=0
 failed=0
 
@@ -231,13 +233,13 @@ fi
 
 # Help and usage errors (status 2), with no device needed for --help.
 check "shmdevctl --help" 0 shmdevctl --help
-expect_line "--help prints the usage" '^Usage: shmdevctl \[--device PATH\] COMMAND'
-for c in info size notify wait read write watch pages map trace; do
+expect_line "--help prints the usage" '^Usage: shmdevctl \[--device PATH\] \[--name NAME\] COMMAND'
+for c in info size notify wait read write watch pages map trace list create open rm chmod; do
 	check "shmdevctl $c --help" 0 shmdevctl --device /nonexistent $c --help
 	expect_line "$c --help text" "^Usage: shmdevctl \[--device PATH\] $c"
 done
 check "no command" 2 shmdevctl
-expect_err "no command: usage on stderr" "Usage: shmdevctl [--device PATH] COMMAND [OPTIONS]"
+expect_err "no command: usage on stderr" "Usage: shmdevctl [--device PATH] [--name NAME] COMMAND [OPTIONS]"
 check "unknown command" 2 shmdevctl frobnicate
 expect_err "unknown command named" "shmdevctl: unknown command 'frobnicate'"
 check "unknown global option" 2 shmdevctl --bogus info
@@ -275,9 +277,13 @@ expect_err "size above the maximum explained" \
 check "size unchanged" 0 shmdevctl size
 expect "size still 16384" "16384"
 check "info --json" 0 shmdevctl info --json
-expect_line "info --json fields" '^{"size": 16384, "max_size": 268435456, "seq": [0-9]*, "nr_pages": 0, "nr_mappings": 0, "nr_files": 1}$'
+expect_line "info --json fields" '^{"size": 16384, "max_size": 268435456, "seq": [0-9]*, "nr_pages": 0, "nr_mappings": 0, "nr_files": 1, "id": 1, "uid": 0, "gid": 0, "mode": "0600", "charged_uid": 0, "charged": 16384, "flags": \["default"\]}$'
 check "info" 0 shmdevctl info
 expect_line "info table" '^size       16384 (16.0 KiB)$'
+expect_line "info: the default region's id" '^id         1$'
+expect_line "info: the default region's mode" '^mode       0600$'
+expect_line "info: the default region's charge" '^charged    16384 (16.0 KiB) to uid 0$'
+expect_line "info: the default region's flags" '^flags      default$'
 
 # Bytes.
 check "write text" 0 shmdevctl write hello world
@@ -440,7 +446,315 @@ expect_err "reader: bad argument named" "shmdev-reader: bad argument '--bogus'"
 check "writer: bad option" 2 shmdev-writer --bogus
 expect_err "writer: bad option named" "shmdev-writer: unknown option '--bogus'"
 check "writer --help" 0 shmdev-writer --help
-expect_line "writer --help text" '^Usage: shmdev-writer \[MESSAGE\.\.\.\]$'
+expect_line "writer --help text" '^Usage: shmdev-writer \[--name NAME | --default-region\] \[--\] \[MESSAGE\.\.\.\]$'
+check "reader --help" 0 shmdev-reader --help
+expect_line "reader --help text" '^Usage: shmdev-reader \[--name NAME | --default-region\] \[--timeout DURATION\]$'
+check "writer: --name without NAME" 2 shmdev-writer --name
+expect_err "writer: --name without NAME explained" "shmdev-writer: option '--name' requires an argument"
+check "writer: an invalid name" 1 shmdev-writer --name a/b x
+expect_err "writer: an invalid name explained" "shmdev-writer: cannot open region a/b: Invalid argument"
+
+# The pair over the default region of /dev/shmdev, as before names.
+shmdev-reader --default-region --timeout 20s </dev/null >"$tmp/reader.out" 2>"$tmp/reader.err" &
+rpid=$!
+if await_wait "reader --default-region waits" $rpid; then
+	check "writer --default-region" 0 shmdev-writer --default-region -- "-dash" "default"
+else
+	kill $rpid
+	not_ok "writer --default-region (skipped: the reader is not waiting)"
+fi
+finish $rpid
+result "reader --default-region exits 0" $status
+printf '%s\n' -dash default >"$tmp/want"
+if cmp -s "$tmp/want" "$tmp/reader.out"; then
+	ok "reader --default-region prints the writer's lines"
+else
+	not_ok "reader --default-region prints the writer's lines"
+	show got "$tmp/reader.out"
+fi
+# The ring's magic, "shmdemo1" as a little-endian u64, at offset 0.
+check "the pair used the default region" 0 shmdevctl read --length 8 --raw
+expect_raw "the default region holds the ring" "1omedmhs"
+
+# ---- Named regions -------------------------------------------------------
+
+# listed NAME: the line of region NAME in /proc/shmdev/regions, its id
+# replaced by ID, in $tmp/out (the names tested here need no escape).
+listed()
+{
+	awk -v n="$1" '$2 == n { $1 = "ID"; print }' /proc/shmdev/regions >"$tmp/out"
+	: >"$tmp/err"
+}
+
+# region_stat NAME: runs in a shell started by 'shmdevctl open NAME --':
+# the stat of the region file its parent holds, found by its link text.
+# shellcheck disable=SC2016 # expanded by that shell
+region_stat='for f in /proc/$PPID/fd/*; do
+	if [ "$(readlink "$f")" = "shmdev:$1" ]; then
+		[ -f "$f" ] && stat -L -c "%a %u %g %s" "$f"
+	fi
+done'
+
+header="id name uid gid mode size pages mappings files seq charged_uid charged flags"
+
+# The listing and its columns.
+check "list" 0 shmdevctl list
+expect_line "list: the header" '^id  *name  *uid  *gid  *mode  *size  *pages  *mappings  *files  *seq  *charged_uid  *charged  *flags$'
+sed -n 2p "$tmp/out" >"$tmp/line2"
+# The pair above sized it for the ring: 64280 bytes, 16 pages charged.
+if grep -q '^1  *-  *0  *0  *0600  *64280  *[0-9][0-9]*  *0  *0  *[0-9][0-9]*  *0  *65536  *D$' "$tmp/line2"; then
+	ok "list: the default region first"
+else
+	not_ok "list: the default region first"
+	show stdout "$tmp/out"
+fi
+check "list --raw" 0 shmdevctl list --raw
+if cmp -s /proc/shmdev/regions "$tmp/out" && [ "$(sed -n 1p "$tmp/out")" = "$header" ]; then
+	ok "list --raw: the file, with its header"
+else
+	not_ok "list --raw: the file, with its header"
+	show stdout "$tmp/out"
+fi
+if awk 'NF != 13 { bad = 1 } END { exit bad }' /proc/shmdev/regions; then
+	ok "the listing: 13 columns on every line"
+else
+	not_ok "the listing: 13 columns on every line"
+	show regions /proc/shmdev/regions
+fi
+
+# create, list, info, open, rm.
+umask 022
+check "create" 0 shmdevctl create --size 10000 --mode 0640 t1
+expect_quiet "create prints nothing"
+listed t1
+expect "t1 listed: owner, mode, size, charge" "ID t1 0 0 0640 10000 0 0 0 0 0 12288 -"
+check "info --name" 0 shmdevctl info --name t1
+expect_line "info --name: the name" '^name       t1$'
+expect_line "info --name: the size" '^size       10000 (9.8 KiB)$'
+expect_line "info --name: the mode" '^mode       0640$'
+expect_line "info --name: the owner" '^uid        0$'
+expect_line "info --name: the charge" '^charged    12288 (12.0 KiB) to uid 0$'
+expect_line "info --name: the flags" '^flags      named$'
+id=$(sed -n 's/^id  *//p' "$tmp/out")
+check "info --name --json" 0 shmdevctl info --name t1 --json
+expect_line "info --name --json fields" "^{\"size\": 10000, \"max_size\": 268435456, \"seq\": 0, \"nr_pages\": 0, \"nr_mappings\": 0, \"nr_files\": 1, \"id\": $id, \"name\": \"t1\", \"uid\": 0, \"gid\": 0, \"mode\": \"0640\", \"charged_uid\": 0, \"charged\": 12288, \"flags\": \[\"named\"\]}$"
+check "create --excl of an existing name" 1 shmdevctl create --excl t1
+expect_err "EEXIST explained" "shmdevctl: create t1: File exists"
+check "create of an existing name opens it" 0 shmdevctl create --size 4K --mode 0600 t1
+expect_quiet "create of an existing name prints nothing"
+listed t1
+expect "t1 unchanged: size and mode of the first create" "ID t1 0 0 0640 10000 0 0 0 0 0 12288 -"
+check "open" 0 shmdevctl open t1
+expect_quiet "open prints nothing"
+check "open --rdonly holds the file while COMMAND runs" 0 \
+	shmdevctl open --rdonly t1 -- sh -c "awk '\$2 == \"t1\" { print \$9 }' /proc/shmdev/regions"
+expect "t1 has one open file meanwhile" "1"
+check "open -- stat of the region file" 0 shmdevctl open t1 -- sh -c "$region_stat" sh t1
+expect "stat: regular file, mode, owner, size" "640 0 0 10000"
+
+# The region commands take --name (or -n before the command).
+check "size --name: set" 0 shmdevctl size --name t1 8K
+expect_quiet "size --name prints nothing"
+check "-n NAME size" 0 shmdevctl -n t1 size
+expect "size of t1" "8192"
+check "write: the default region" 0 shmdevctl write DEFAULT
+check "write --name" 0 shmdevctl write --name t1 named
+check "read --name" 0 shmdevctl read --name t1 --length 5 --raw
+expect_raw "read --name: the named region's bytes" "named"
+check "read: the default region's bytes" 0 shmdevctl read --length 7 --raw
+expect_raw "read: the default region's bytes unchanged" "DEFAULT"
+check "notify --name" 0 shmdevctl --name=t1 notify
+expect "notify --name: t1's first notification" "1"
+check "wait --name" 0 shmdevctl wait --name t1 --seq 0
+expect "wait --name: t1's sequence" "1"
+check "wait --name times out" 3 shmdevctl wait --name t1 --timeout 50ms
+expect_err "wait --name: timeout explained" "shmdevctl: wait: timed out"
+check "map --name -- pages --name" 0 shmdevctl map --name t1 --write 1 -- shmdevctl pages --name t1 1
+expect_line "pages --name: page 1 resident, mapped once" '^1 \+yes \+[23] \+1 \+0 '
+check "pages --name: after the unmap" 0 shmdevctl pages --name t1
+expect_line "pages --name: page 0 resident" '^0 \+yes '
+listed t1
+expect "t1 listed: new size, pages, sequence" "ID t1 0 0 0640 8192 2 0 0 1 0 8192 -"
+
+# chmod.
+check "chmod" 0 shmdevctl chmod 0604 t1
+expect_quiet "chmod prints nothing"
+listed t1
+expect "chmod: list shows the mode" "ID t1 0 0 0604 8192 2 0 0 1 0 8192 -"
+check "chmod: stat of the region file" 0 shmdevctl open t1 -- sh -c "$region_stat" sh t1
+expect "chmod: stat shows the mode" "604 0 0 8192"
+check "chmod: info shows the mode" 0 shmdevctl info --name t1
+expect_line "chmod: info's mode line" '^mode       0604$'
+
+# Errors.
+check "open of a missing name" 1 shmdevctl open nosuch
+expect_err "ENOENT explained" "shmdevctl: open nosuch: No such file or directory"
+check "info --name of a missing name" 1 shmdevctl info --name nosuch
+expect_err "info --name: ENOENT explained" "shmdevctl: info nosuch: No such file or directory"
+check "rm of a missing name" 1 shmdevctl rm nosuch
+expect_err "rm: ENOENT explained" "shmdevctl: rm nosuch: No such file or directory"
+check "rm --force of a missing name" 0 shmdevctl rm --force nosuch
+expect_quiet "rm --force prints nothing"
+check "chmod of a missing name" 1 shmdevctl chmod 0600 nosuch
+expect_err "chmod: ENOENT explained" "shmdevctl: chmod nosuch: No such file or directory"
+check "create: a name with /" 1 shmdevctl create a/b
+expect_err "create: EINVAL explained" "shmdevctl: create a/b: Invalid argument"
+long=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+check "create: a name of 64 bytes" 1 shmdevctl create $long
+expect_err "create: ENAMETOOLONG explained" "shmdevctl: create $long: File name too long"
+check "create: a name of 63 bytes" 0 shmdevctl create ${long#a}
+check "create: above max_size" 1 shmdevctl create --size 1T big
+expect_err "create: EFBIG explained" "shmdevctl: create big: File too large (above the module's max_size)"
+# The module's limits (root may lower them at run time): ENOSPC.
+params=/sys/module/shmdev/parameters
+max_regions=$(cat $params/max_regions)
+echo 1 >$params/max_regions
+check "create: max_regions reached" 1 shmdevctl create full
+expect_err "create: ENOSPC explained" \
+	"shmdevctl: create full: No space left on device (the module's limit on regions or on their total size is reached)"
+echo "$max_regions" >$params/max_regions
+max_total=$(cat $params/max_total_size)
+echo 4096 >$params/max_total_size
+check "size: max_total_size reached" 1 shmdevctl size --name t1 1M
+expect_err "size: ENOSPC explained" \
+	"shmdevctl: size: No space left on device (the module's limit on regions or on their total size is reached)"
+echo "$max_total" >$params/max_total_size
+check "create: missing name" 2 shmdevctl create
+expect_err "create: missing name explained" "shmdevctl create: missing region name"
+check "create: a second operand" 2 shmdevctl create x y
+expect_err "create: a second operand explained" "shmdevctl create: unexpected argument 'y' (a command goes after --)"
+check "create: bad mode" 2 shmdevctl create --mode 999 x
+expect_err "create: bad mode explained" "shmdevctl create: invalid mode '999' (octal, at most 0777)"
+check "chmod: bad mode" 2 shmdevctl chmod u+w t1
+expect_err "chmod: bad mode explained" "shmdevctl chmod: invalid mode 'u+w' (octal, at most 0777)"
+check "chmod: missing name" 2 shmdevctl chmod 0600
+expect_err "chmod: missing name explained" "shmdevctl chmod: missing region name"
+check "rm: missing name" 2 shmdevctl rm
+expect_err "rm: missing name explained" "shmdevctl rm: missing region name"
+check "list: --name does not apply" 2 shmdevctl list --name t1
+expect_err "list: --name refused" "shmdevctl list: option '--name' does not apply"
+check "info: --name without NAME" 2 shmdevctl info --name
+expect_err "info: --name without NAME explained" "shmdevctl info: option '--name' requires an argument"
+
+# --autoremove: the name lasts while COMMAND holds the region.
+# shellcheck disable=SC2016 # awk's fields
+check "create --autoremove -- list" 0 shmdevctl create --autoremove --size 4K tmp1 -- \
+	awk '$2 == "tmp1" { $1 = "ID"; print }' /proc/shmdev/regions
+expect "tmp1 listed with flag A while held" "ID tmp1 0 0 0600 4096 0 0 1 0 0 4096 A"
+listed tmp1
+expect_quiet "tmp1 gone once COMMAND ended"
+check "create -- COMMAND: its status passes through" 7 shmdevctl create --autoremove tmp2 -- sh -c 'exit 7'
+expect_quiet "create -- exit 7 prints nothing"
+
+# Other users: uid 1000 and 1001 (through as_user), with /dev/shmdev open
+# to everyone meanwhile.
+node_mode=$(stat -c %a /dev/shmdev)
+chmod 0666 /dev/shmdev
+check "another user's rm: EPERM" 1 as_user 1000 shmdevctl rm t1
+expect_err "rm: EPERM explained" "shmdevctl: rm t1: Operation not permitted"
+check "another user's chmod: EPERM" 1 as_user 1000 shmdevctl chmod 0666 t1
+expect_err "chmod: EPERM explained" "shmdevctl: chmod t1: Operation not permitted"
+check "another user reads a 0604 region" 0 as_user 1000 shmdevctl read --name t1 --length 5 --raw
+expect_raw "another user reads the bytes" "named"
+check "another user reads the size of a 0604 region" 0 as_user 1000 shmdevctl size --name t1
+expect "another user reads the size" "8192"
+check "another user may not write a 0604 region" 1 as_user 1000 shmdevctl write --name t1 x
+expect_err "EACCES for writing explained" "shmdevctl: write t1: Permission denied"
+listed t1
+expect "t1 unchanged by the other user" "ID t1 0 0 0604 8192 2 0 0 1 0 8192 -"
+check "uid 1000 creates u1" 0 as_user 1000 shmdevctl create --size 4K --mode 0600 u1
+listed u1
+expect "u1: owned by and charged to uid 1000" "ID u1 1000 1000 0600 4096 0 0 0 0 1000 4096 -"
+check "uid 1001 denied a 0600 region" 1 as_user 1001 shmdevctl open u1
+expect_err "EACCES explained" "shmdevctl: open u1: Permission denied"
+check "uid 1001 denied info of a 0600 region" 1 as_user 1001 shmdevctl info --name u1
+expect_err "info: EACCES explained" "shmdevctl: info u1: Permission denied"
+check "uid 1001 may not chmod it" 1 as_user 1001 shmdevctl chmod 0666 u1
+expect_err "chmod by another user: EACCES to open first" "shmdevctl: chmod u1: Permission denied"
+check "its owner chmods it 0666" 0 as_user 1000 shmdevctl chmod 0666 u1
+check "uid 1001 allowed after chmod 0666" 0 as_user 1001 shmdevctl open u1
+expect_quiet "uid 1001 opens it quietly"
+check "uid 1001 writes and notifies" 0 as_user 1001 shmdevctl write --name u1 --notify from1001
+check "uid 1000 reads what 1001 wrote" 0 as_user 1000 shmdevctl read --name u1 --length 8 --raw
+expect_raw "uid 1000 reads the bytes" "from1001"
+check "uid 1001 may not rm it" 1 as_user 1001 shmdevctl rm u1
+expect_err "rm by another user: EPERM" "shmdevctl: rm u1: Operation not permitted"
+check "uid 1000 resizes past its locked-memory limit" 1 as_user 1000 sh -c 'ulimit -l 64 && exec shmdevctl size --name u1 1M'
+expect_err "ENOMEM explained" "shmdevctl: size: Cannot allocate memory (above your locked-memory limit: see ulimit -l)"
+check "uid 1000 creates past its locked-memory limit" 1 as_user 1000 sh -c 'ulimit -l 64 && exec shmdevctl create --size 1M big'
+expect_err "create: ENOMEM explained" "shmdevctl: create big: Cannot allocate memory (above your locked-memory limit: see ulimit -l)"
+check "its owner removes it" 0 as_user 1000 shmdevctl rm u1
+expect_quiet "rm prints nothing"
+listed u1
+expect_quiet "u1 gone"
+
+# The demo pair as uid 1000, over the named region "demo": the reader
+# creates it, the writer opens it, uid 1001 cannot join, and the name goes
+# with them.
+as_user 1000 shmdev-reader --timeout 20s </dev/null >"$tmp/reader.out" 2>"$tmp/reader.err" &
+rpid=$!
+if await_wait "uid 1000: reader waits in the region demo" $rpid; then
+	listed demo
+	sed 's/^\(ID demo 1000 1000 0600 64280\) [0-9]* \([0-9]* [0-9]* [0-9]*\) \(1000 65536 A\)$/\1 \3/' \
+		"$tmp/out" >"$tmp/out2"
+	mv "$tmp/out2" "$tmp/out"
+	expect "demo: uid 1000's, 0600, the ring's size, autoremove" "ID demo 1000 1000 0600 64280 1000 65536 A"
+	check "uid 1001 cannot join" 1 as_user 1001 shmdev-writer intruder
+	expect_err "uid 1001: EACCES explained" "shmdev-writer: cannot open region demo: Permission denied"
+	check "uid 1000: writer" 0 as_user 1000 shmdev-writer "as uid 1000" "through demo"
+	expect_line_err "uid 1000: writer summary" \
+		"^shmdev-writer: 2 messages, 23 bytes, round trip median" "$tmp/err"
+else
+	kill $rpid
+	for t in "demo listed" "uid 1001 cannot join" "uid 1001: EACCES explained" \
+		"uid 1000: writer" "uid 1000: writer summary"; do
+		not_ok "$t (skipped: the reader is not waiting)"
+	done
+fi
+finish $rpid
+result "uid 1000: reader exits 0" $status
+printf 'as uid 1000\nthrough demo\n' >"$tmp/want"
+if cmp -s "$tmp/want" "$tmp/reader.out"; then
+	ok "uid 1000: the reader prints the writer's lines"
+else
+	not_ok "uid 1000: the reader prints the writer's lines"
+	show got "$tmp/reader.out"
+	show stderr "$tmp/reader.err"
+fi
+listed demo
+expect_quiet "demo gone with the pair"
+chmod "$node_mode" /dev/shmdev
+
+# Names live in the IPC namespace: a new one (unshare -i) lists the default
+# region only, and its names stay in it. On 6.1 the module refuses names
+# outside the initial IPC namespace (EOPNOTSUPP).
+check "list in a new IPC namespace" 0 unshare -i shmdevctl list --raw
+if [ "$(wc -l <"$tmp/out")" -eq 2 ] && sed -n 2p "$tmp/out" | grep -q '^1 - .* D$'; then
+	ok "a new IPC namespace lists the default region only"
+else
+	not_ok "a new IPC namespace lists the default region only"
+	show stdout "$tmp/out"
+fi
+case $(uname -r) in
+6.1.*)
+	check "create in a new IPC namespace (6.1)" 1 unshare -i shmdevctl create nsx
+	expect_err "6.1: EOPNOTSUPP explained" "shmdevctl: create nsx: Operation not supported"
+	;;
+*)
+	check "create in a new IPC namespace" 0 unshare -i sh -c 'shmdevctl create nsx && shmdevctl list --raw'
+	expect_line "nsx listed in its namespace" '^[0-9]* nsx 0 0 0600 0 '
+	;;
+esac
+listed nsx
+expect_quiet "nsx not listed outside its namespace"
+
+# Root removes what is left.
+check "rm of several names" 0 shmdevctl rm t1 ${long#a}
+expect_quiet "rm of several names prints nothing"
+listed t1
+expect_quiet "t1 gone"
+check "open after rm" 1 shmdevctl open t1
+expect_err "open after rm: ENOENT" "shmdevctl: open t1: No such file or directory"
 
 if [ "$n" -ne "$plan" ]; then
 	echo "# planned $plan tests, ran $n"

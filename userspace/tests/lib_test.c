@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of libshmdev that need no kernel module: size and duration
- * parsing, and the errors of a device that is not there.
+ * Unit tests of libshmdev that need no kernel module: size, duration and
+ * mode parsing, the errors of a device that is not there, the checks of a
+ * region name, and the parsing of the listing /proc/shmdev/regions.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/shmdev.h"
@@ -108,6 +112,357 @@ TEST(open_errors)
 	EXPECT_EQ(-1, dev.fd);
 	/* Closing twice is harmless. */
 	shmdev_close(&dev);
+}
+
+TEST(parse_mode)
+{
+	static const char *const bad[] = {
+		"", "8", "0800", "1000", "00777", "-1", "+7", "0x1", "7 ", "rw",
+	};
+	uint32_t mode = 12345;
+
+	EXPECT_EQ(0, shmdev_parse_mode("0640", &mode));
+	EXPECT_EQ(0640U, mode);
+	EXPECT_EQ(0, shmdev_parse_mode("600", &mode));
+	EXPECT_EQ(0600U, mode);
+	EXPECT_EQ(0, shmdev_parse_mode("0", &mode));
+	EXPECT_EQ(0U, mode);
+	EXPECT_EQ(0, shmdev_parse_mode("777", &mode));
+	EXPECT_EQ(0777U, mode);
+	mode = 12345;
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, shmdev_parse_mode(bad[i], &mode)) TH_LOG("'%s'", bad[i]);
+	}
+	EXPECT_EQ(-EINVAL, shmdev_parse_mode(NULL, &mode));
+	EXPECT_EQ(12345U, mode);
+}
+
+/* The lowest free descriptor: shows a descriptor left open. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* A name of @len bytes of 'a', with '/' at @slash unless it is -1. */
+static char *make_name(char *buf, size_t len, int slash)
+{
+	memset(buf, 'a', len);
+	buf[len] = '\0';
+	if (slash >= 0)
+		buf[slash] = '/';
+	return buf;
+}
+
+/*
+ * The arguments the module refuses fail the same way in the library,
+ * before any system call: on /dev/null, valid ones get ENOTTY instead.
+ */
+TEST(open_region_checks)
+{
+	const uint32_t C = SHMDEV_OPEN_CREATE;
+	char name[200];
+	int fd, free_fd;
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	free_fd = lowest_free_fd();
+
+	/* Flags. */
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x20, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x80000000U, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_EXCL, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_AUTOREMOVE, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x",
+					      SHMDEV_OPEN_EXCL | SHMDEV_OPEN_RDONLY, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", C | SHMDEV_OPEN_EXCL, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", C | SHMDEV_OPEN_AUTOREMOVE, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", C | SHMDEV_OPEN_EXCL |
+					      SHMDEV_OPEN_RDONLY | SHMDEV_OPEN_CLOEXEC |
+					      SHMDEV_OPEN_AUTOREMOVE, 1 << 20, 0640));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", SHMDEV_OPEN_RDONLY, 0, 0));
+
+	/* The mode counts only with CREATE. */
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", C, 0, 01000));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", C, 0, 04755));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", C, 0, 0777));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "x", 0, 0, 01000));
+
+	/* Names: 1 to 63 bytes, no '/'. */
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "", C, 0, 0600));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, NULL, C, 0, 0600));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "/", 0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "a/b", 0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "ab/", 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "a", 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "with space\ttab\nnewline\\", 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, "-", 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX - 1, -1),
+					      0, 0, 0));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX, -1),
+						    0, 0, 0));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, 199, -1), 0, 0, 0));
+	/* Too long comes first, as in the module, '/' or not. */
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, 199, 10), 0, 0, 0));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX,
+								   SHMDEV_NAME_MAX - 1),
+						    0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX - 1,
+							   SHMDEV_NAME_MAX - 2), 0, 0, 0));
+	/* Flags are checked before the name, as the module does. */
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x40, 0, 0));
+
+	EXPECT_EQ(-EBADF, shmdev_open_region(-1, "x", 0, 0, 0));
+	EXPECT_EQ(free_fd, lowest_free_fd());
+	close(fd);
+}
+
+TEST(unlink_region_checks)
+{
+	char name[200];
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTTY, shmdev_unlink_region(fd, "x"));
+	EXPECT_EQ(-EINVAL, shmdev_unlink_region(fd, ""));
+	EXPECT_EQ(-EINVAL, shmdev_unlink_region(fd, NULL));
+	EXPECT_EQ(-EINVAL, shmdev_unlink_region(fd, "a/b"));
+	EXPECT_EQ(-ENOTTY, shmdev_unlink_region(fd, make_name(name, SHMDEV_NAME_MAX - 1, -1)));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_unlink_region(fd, make_name(name, SHMDEV_NAME_MAX, -1)));
+	EXPECT_EQ(-EBADF, shmdev_unlink_region(-1, "x"));
+	close(fd);
+}
+
+/*
+ * Through a node: bad arguments fail before the node is opened, a missing
+ * node is ENOENT, and the node's descriptor is closed on every path.
+ */
+TEST(open_name_path)
+{
+	struct shmdev dev = { .fd = -7 };
+	char name[100];
+	int free_fd = lowest_free_fd();
+
+	EXPECT_EQ(-ENOENT, shmdev_open_name_path(&dev, "/nonexistent/shmdev", "x",
+						 SHMDEV_OPEN_CREATE, 4096, 0600));
+	EXPECT_EQ(-EINVAL, shmdev_open_name_path(&dev, "/nonexistent/shmdev", "a/b", 0, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_name_path(&dev, "/nonexistent/shmdev", "x",
+						 SHMDEV_OPEN_EXCL, 0, 0));
+	EXPECT_EQ(-ENAMETOOLONG, shmdev_open_name_path(&dev, "/nonexistent/shmdev",
+						       make_name(name, 64, -1), 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_name_path(&dev, "/dev/null", "x", 0, 0, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_open_name_path(&dev, "/dev/null", "x",
+						 SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0, 0600));
+	EXPECT_EQ(-7, dev.fd);
+	EXPECT_EQ(free_fd, lowest_free_fd());
+
+	EXPECT_EQ(-ENOENT, shmdev_unlink_path("/nonexistent/shmdev", "x"));
+	EXPECT_EQ(-EINVAL, shmdev_unlink_path("/nonexistent/shmdev", ""));
+	EXPECT_EQ(-ENOTTY, shmdev_unlink_path("/dev/null", "x"));
+	EXPECT_EQ(free_fd, lowest_free_fd());
+}
+
+TEST(chmod_checks)
+{
+	struct shmdev dev = { .fd = -1 };
+
+	EXPECT_EQ(-EINVAL, shmdev_chmod(&dev, 01000));
+	EXPECT_EQ(-EINVAL, shmdev_chmod(&dev, 04700));
+	EXPECT_EQ(-EBADF, shmdev_chmod(&dev, 0600));
+}
+
+#define HEADER "id name uid gid mode size pages mappings files seq charged_uid charged flags\n"
+
+TEST(parse_list)
+{
+	const char *text = HEADER
+		"1 - 0 0 0600 16384 2 1 3 7 0 16384 D\n"
+		"2 demo 1000 1000 0640 65536 0 0 0 0 1000 65536 A\n"
+		"5 a\\040b\\011c\\012d\\134e 0 0 0666 0 0 0 1 0 - 0 -\n"
+		"9 - 4294967295 65534 0000 18446744073709551615 0 0 0 18446744073709551615 4294967294 0 -\n";
+	struct shmdev_list_entry *e = NULL;
+	size_t n = 0;
+
+	ASSERT_EQ(0, shmdev_parse_list(text, &e, &n));
+	ASSERT_EQ(4U, n);
+
+	EXPECT_STREQ("", e[0].name);
+	EXPECT_EQ(1U, e[0].id);
+	EXPECT_EQ((uint32_t)SHMDEV_INFO_DEFAULT, e[0].flags);
+	EXPECT_EQ(0U, e[0].uid);
+	EXPECT_EQ(0600U, e[0].mode);
+	EXPECT_EQ(16384ULL, e[0].size);
+	EXPECT_EQ(2ULL, e[0].nr_pages);
+	EXPECT_EQ(1U, e[0].nr_mappings);
+	EXPECT_EQ(3U, e[0].nr_files);
+	EXPECT_EQ(7ULL, e[0].seq);
+	EXPECT_EQ(0U, e[0].charged_uid);
+	EXPECT_EQ(16384ULL, e[0].charged);
+
+	EXPECT_STREQ("demo", e[1].name);
+	EXPECT_EQ(2U, e[1].id);
+	EXPECT_EQ((uint32_t)(SHMDEV_INFO_NAMED | SHMDEV_INFO_AUTOREMOVE), e[1].flags);
+	EXPECT_EQ(1000U, e[1].uid);
+	EXPECT_EQ(1000U, e[1].gid);
+	EXPECT_EQ(0640U, e[1].mode);
+	EXPECT_EQ(65536ULL, e[1].size);
+	EXPECT_EQ(1000U, e[1].charged_uid);
+	EXPECT_EQ(65536ULL, e[1].charged);
+
+	EXPECT_STREQ("a b\tc\nd\\e", e[2].name);
+	EXPECT_EQ((uint32_t)SHMDEV_INFO_NAMED, e[2].flags);
+	EXPECT_EQ(0666U, e[2].mode);
+	EXPECT_EQ(SHMDEV_UID_NONE, e[2].charged_uid);
+
+	/* Without D, "-" is a region's name. */
+	EXPECT_STREQ("-", e[3].name);
+	EXPECT_EQ((uint32_t)SHMDEV_INFO_NAMED, e[3].flags);
+	EXPECT_EQ(UINT32_MAX, e[3].uid);
+	EXPECT_EQ(65534U, e[3].gid);
+	EXPECT_EQ(0U, e[3].mode);
+	EXPECT_EQ(UINT64_MAX, e[3].size);
+	EXPECT_EQ(UINT64_MAX, e[3].seq);
+	EXPECT_EQ(4294967294U, e[3].charged_uid);
+	free(e);
+
+	/* The header alone: no region. */
+	e = (void *)1;
+	ASSERT_EQ(0, shmdev_parse_list(HEADER, &e, &n));
+	EXPECT_EQ(0U, n);
+	EXPECT_EQ(NULL, e);
+	free(e);
+}
+
+/*
+ * Columns are found by name: another order, an added column and padding
+ * (the aligned table of shmdevctl list) parse the same; blank lines and a
+ * missing final newline are fine.
+ */
+TEST(parse_list_layout)
+{
+	const char *text =
+		"flags  id new_column name   charged charged_uid seq files mappings pages size  mode gid uid\n"
+		"A      3  xyz        r1     4096    0           1   2     0        1     100   0600 0   0\n"
+		"\n"
+		"-      4  xyz        r\\0402  0       -           0   0     0        0     0     0644 1   2";
+	struct shmdev_list_entry *e = NULL;
+	size_t n = 0;
+
+	ASSERT_EQ(0, shmdev_parse_list(text, &e, &n));
+	ASSERT_EQ(2U, n);
+	EXPECT_STREQ("r1", e[0].name);
+	EXPECT_EQ(3U, e[0].id);
+	EXPECT_EQ((uint32_t)(SHMDEV_INFO_NAMED | SHMDEV_INFO_AUTOREMOVE), e[0].flags);
+	EXPECT_EQ(100ULL, e[0].size);
+	EXPECT_EQ(1ULL, e[0].nr_pages);
+	EXPECT_EQ(2U, e[0].nr_files);
+	EXPECT_EQ(1ULL, e[0].seq);
+	EXPECT_EQ(4096ULL, e[0].charged);
+	EXPECT_STREQ("r 2", e[1].name);
+	EXPECT_EQ(1U, e[1].gid);
+	EXPECT_EQ(2U, e[1].uid);
+	EXPECT_EQ(0644U, e[1].mode);
+	free(e);
+}
+
+TEST(parse_list_invalid)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		/* A column missing. */
+		"id name uid gid mode size pages mappings files seq charged_uid charged\n",
+		/* Too few, too many fields. */
+		HEADER "1 - 0 0 0600 0 0 0 0 0 - 0\n",
+		HEADER "1 - 0 0 0600 0 0 0 0 0 - 0 D x\n",
+		/* Numbers. */
+		HEADER "x - 0 0 0600 0 0 0 0 0 - 0 D\n",
+		HEADER "1 - 0 0 0800 0 0 0 0 0 - 0 D\n",
+		HEADER "1 - 0 0 0600 -1 0 0 0 0 - 0 D\n",
+		HEADER "1 - 4294967296 0 0600 0 0 0 0 0 - 0 D\n",
+		HEADER "1 - 0 0 0600 18446744073709551616 0 0 0 0 - 0 D\n",
+		HEADER "1 - 0 0 0600 0 0 0 0 0 -1 0 D\n",
+		HEADER "1 - 0 0 0600 0 0 0 0 0 4294967295 0 D\n",
+		/* Names: bad escapes, '/', longer than a name. */
+		HEADER "2 a\\04 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 a\\9xx 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 a\\000 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 a\\ 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 a/b 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 a\\057b 0 0 0600 0 0 0 0 0 - 0 -\n",
+		HEADER "2 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0 0 0600 0 0 0 0 0 - 0 -\n",
+	};
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct shmdev_list_entry *e = (void *)1;
+		size_t n = 77;
+
+		EXPECT_EQ(-EBADMSG, shmdev_parse_list(bad[i], &e, &n)) TH_LOG("%s", bad[i]);
+		/* Left alone on failure. */
+		EXPECT_EQ((void *)1, e);
+		EXPECT_EQ(77U, n);
+	}
+	EXPECT_EQ(-EINVAL, shmdev_parse_list(NULL, NULL, NULL));
+}
+
+/* The longest name: 63 bytes, or 63 escaped bytes. */
+TEST(parse_list_long_names)
+{
+	char text[1024], name[64], esc[4 * SHMDEV_NAME_MAX];
+	struct shmdev_list_entry *e = NULL;
+	size_t n = 0;
+
+	memset(name, ' ', 63);
+	name[63] = '\0';
+	ASSERT_EQ(63 * 4, shmdev_escape_name(name, esc, sizeof(esc)));
+	snprintf(text, sizeof(text), HEADER "2 %s 0 0 0600 0 0 0 0 0 - 0 -\n", esc);
+	ASSERT_EQ(0, shmdev_parse_list(text, &e, &n));
+	ASSERT_EQ(1U, n);
+	EXPECT_STREQ(name, e[0].name);
+	free(e);
+}
+
+TEST(escape_name)
+{
+	char buf[4 * SHMDEV_NAME_MAX];
+
+	EXPECT_EQ(4, shmdev_escape_name("demo", buf, sizeof(buf)));
+	EXPECT_STREQ("demo", buf);
+	EXPECT_EQ(20, shmdev_escape_name("a b\tc\nd\\", buf, sizeof(buf)));
+	EXPECT_STREQ("a\\040b\\011c\\012d\\134", buf);
+	/* Other bytes stay as they are, as seq_escape() leaves them. */
+	EXPECT_EQ(5, shmdev_escape_name("\xc3\xa9-\x01z", buf, sizeof(buf)));
+	EXPECT_STREQ("\xc3\xa9-\x01z", buf);
+	EXPECT_EQ(0, shmdev_escape_name("", buf, 1));
+	EXPECT_STREQ("", buf);
+	/* Room for the text and its NUL, or -ENOSPC. */
+	EXPECT_EQ(4, shmdev_escape_name("demo", buf, 5));
+	EXPECT_EQ(-ENOSPC, shmdev_escape_name("demo", buf, 4));
+	EXPECT_EQ(4, shmdev_escape_name(" ", buf, 5));
+	EXPECT_EQ(-ENOSPC, shmdev_escape_name(" ", buf, 4));
+	EXPECT_EQ(-ENOSPC, shmdev_escape_name("", buf, 0));
+}
+
+TEST(read_file)
+{
+	char path[] = "/tmp/lib_test.XXXXXX", *text = NULL, big[10000];
+	size_t len = 0;
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	memset(big, 'x', sizeof(big));
+	ASSERT_EQ((ssize_t)sizeof(big), write(fd, big, sizeof(big)));
+	close(fd);
+	ASSERT_EQ(0, shmdev_read_file(path, &text, &len));
+	EXPECT_EQ(sizeof(big), len);
+	EXPECT_EQ(sizeof(big), strlen(text));
+	free(text);
+	unlink(path);
+	EXPECT_EQ(-ENOENT, shmdev_read_file(path, &text, &len));
+	EXPECT_EQ(-ENOENT, shmdev_list_path(path, NULL, NULL));
 }
 
 TEST_HARNESS_MAIN
