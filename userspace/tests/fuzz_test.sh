@@ -43,7 +43,7 @@ if [ ! -c /dev/shmdev ]; then
 	echo "1..0 # SKIP /dev/shmdev is absent"
 	exit 4
 fi
-echo "1..14"
+echo "1..15"
 
 if shmdev-fuzz --help >"$tmp/help" 2>&1 && grep -q -- '--trace FILE' "$tmp/help" &&
 	grep -q -- '--calls N' "$tmp/help" && grep -q -- '--seed N' "$tmp/help"; then
@@ -189,6 +189,32 @@ if [ $i -lt 25 ]; then
 	ok "it stopped before the end of its run"
 else
 	not_ok "it stopped before the end of its run"
+fi
+
+# Another process unlinks the run's names behind its back: the run must
+# stop at a call whose outcome that changed. The run is stopped meanwhile,
+# so that it never sees shmdevctl's own file of the default region.
+shmdev-fuzz --lenient --seed 14 --seconds 30 --chaos 0 >"$tmp/h.out" 2>"$tmp/h.err" &
+pid=$!
+sleep 1
+i=0
+while [ $i -lt 25 ] && kill -0 $pid 2>/dev/null; do
+	kill -STOP $pid
+	shmdevctl rm "shmdev-fuzz.$pid.a" "shmdev-fuzz.$pid.b" >/dev/null 2>&1
+	kill -CONT $pid
+	sleep 1
+	i=$((i + 1))
+done
+wait $pid
+status=$?
+if [ "$status" -eq 1 ] && [ $i -lt 25 ] &&
+	grep -Eq '^shmdev-fuzz: call [0-9]*: .*(OPEN|UNLINK|regions|: flags|as uid)' "$tmp/h.err"; then
+	ok "a name unlinked behind the run's back is reported"
+	grep -m1 '^shmdev-fuzz: call' "$tmp/h.err" | sed 's/^/# /'
+else
+	not_ok "a name unlinked behind the run's back is reported"
+	echo "# status $status after $i s"
+	show "$tmp/h.err"
 fi
 
 # The floor: a rate no machine reaches fails the run.
