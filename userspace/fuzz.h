@@ -97,7 +97,6 @@ struct fuzz_model {
 	struct mmap_model map[NMAPS];
 	unsigned int serials;
 	bool root;
-	bool lenient;		/* --lenient: see struct outcome's alt */
 	mode_t umask;
 	unsigned long calls;
 	unsigned int gens;

@@ -259,12 +259,8 @@ static int random_name(char *name, struct outcome *err, char *what, size_t n)
 		memcpy(name, m.prefix, strlen(m.prefix));
 		if (kind == N_LONG_SLASH)
 			name[strlen(m.prefix) + R(SHMDEV_NAME_MAX - strlen(m.prefix))] = '/';
-		/*
-		 * '/' is checked before the length (EINVAL); --lenient
-		 * accepts the length checked first (ENAMETOOLONG).
-		 */
-		*err = error(kind == N_LONG ? ENAMETOOLONG : EINVAL);
-		err->alt = kind == N_LONG_SLASH && m.lenient ? ENAMETOOLONG : 0;
+		/* The length is checked first: no NUL is ENAMETOOLONG. */
+		*err = error(ENAMETOOLONG);
 		snprintf(what, n, "64 bytes without NUL%s", kind == N_LONG ? "" : ", with '/'");
 		break;
 	}
@@ -349,14 +345,6 @@ void fuzz_open(int fi)
 		want = error(ENOENT);
 	else
 		want = create_expect(o->size);
-	/*
-	 * The size counts only when the call creates; --lenient accepts
-	 * EFBIG from a size checked before the name is looked up.
-	 */
-	if (m.lenient && !want.err && create && o->size > m.max_size)
-		want.alt = EFBIG;
-	if (m.lenient && want.err == EEXIST && o->size > m.max_size)
-		want.alt = EFBIG;
 	slot = NDEV + R(NFILES - NDEV);
 
 	describe("ioctl(%s, OPEN, %s)%s", file_name(fi), ptr_names[k], extra);

@@ -1361,7 +1361,6 @@ static void usage(FILE *f)
 		"  --chaos N         N unchecked worker processes that map, touch, read\n"
 		"                    and query a read-only file meanwhile (default 2)\n"
 		"  --threads N       the same as --chaos N\n"
-		"  --lenient         accept the module's order of checks where it differs\n"
 		"                    from the documented one: the length of a name\n"
 		"                    before its '/', OPEN's size before the lookup\n"
 		"  --min-rate R      with --seconds, fail when fewer than R checked calls\n"
@@ -1436,7 +1435,6 @@ int main(int argc, char **argv)
 		{ "chaos", required_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 'n' },
 		{ "min-rate", required_argument, NULL, 'r' },
-		{ "lenient", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1457,7 +1455,6 @@ int main(int argc, char **argv)
 		case 'T': trace = optarg; break;
 		case 'n': m.nchaos = atoi(optarg); break;
 		case 'r': min_rate = atof(optarg); break;
-		case 'L': m.lenient = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

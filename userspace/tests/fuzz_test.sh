@@ -28,13 +28,12 @@ show()
 }
 
 # run NAME ARG...: runs shmdev-fuzz, output in $tmp/NAME.out and .err,
-# status in $status. The fuzzer itself is under test here, not the
-# module's order of checks: --lenient (the suite's own fuzz run is strict).
+# status in $status.
 run()
 {
 	name=$1
 	shift
-	shmdev-fuzz --lenient "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	shmdev-fuzz "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	status=$?
 }
 
@@ -119,7 +118,7 @@ fi
 
 # A run killed with SIGKILL: the regions it created with AUTOREMOVE go
 # with it; the next run unlinks the names it left.
-shmdev-fuzz --lenient --seed 11 --seconds 30 --chaos 0 >"$tmp/k.out" 2>"$tmp/k.err" &
+shmdev-fuzz --seed 11 --seconds 30 --chaos 0 >"$tmp/k.out" 2>"$tmp/k.err" &
 pid=$!
 sleep 5
 kill -KILL $pid
@@ -164,7 +163,7 @@ fi
 
 # Another process notifies and resizes behind the model's back: the run
 # must stop at the first call whose outcome that changed.
-shmdev-fuzz --lenient --seed 9 --seconds 30 --chaos 0 >"$tmp/d.out" 2>"$tmp/d.err" &
+shmdev-fuzz --seed 9 --seconds 30 --chaos 0 >"$tmp/d.out" 2>"$tmp/d.err" &
 pid=$!
 sleep 1
 i=0
@@ -194,7 +193,7 @@ fi
 # Another process unlinks the run's names behind its back: the run must
 # stop at a call whose outcome that changed. The run is stopped meanwhile,
 # so that it never sees shmdevctl's own file of the default region.
-shmdev-fuzz --lenient --seed 14 --seconds 30 --chaos 0 >"$tmp/h.out" 2>"$tmp/h.err" &
+shmdev-fuzz --seed 14 --seconds 30 --chaos 0 >"$tmp/h.out" 2>"$tmp/h.err" &
 pid=$!
 sleep 1
 i=0
