@@ -4,8 +4,9 @@
 
 The tour's ``.. code-block:: console`` blocks hold commands (lines that
 start with "# ", the root prompt) each followed by the output the reader
-will see. A word in angle brackets, such as <pfn>, stands for one word that
-changes from run to run; spacing is not compared.
+will see. A name in angle brackets, such as <pfn>, stands for text that
+changes from run to run: a whole word, or part of one (pfn=<pfn>,
+/proc/<pid>/maps); spacing is not compared.
 
   tour.py script TOUR.rst            the shell script that runs every command
                                      in order, in the VM, marking each output
@@ -55,20 +56,20 @@ def script(rst_path):
     print(f"echo '{MARK}end'")
 
 
+def word_pattern(word):
+    """A regular expression for one expected word: each <placeholder> in it
+    stands for one or more characters of the word (pfn=<pfn>,
+    /proc/<pid>/maps:<range>)."""
+    parts = re.split(r"(<[a-z][a-z0-9_-]*>)", word)
+    return re.compile("".join(r"\S+" if PLACEHOLDER.match(p) else re.escape(p)
+                              for p in parts) + r"\Z")
+
+
 def same(expected, got):
     want, have = expected.split(), got.split()
     if len(want) != len(have):
         return False
-    for w, h in zip(want, have):
-        if PLACEHOLDER.match(w):
-            continue
-        # A placeholder may also close a word: pfn=<pfn>, slept_ns=<ns>.
-        m = re.match(r"^(.*?)(<[a-z][a-z0-9_-]*>)$", w)
-        if m and h.startswith(m.group(1)) and len(h) > len(m.group(1)):
-            continue
-        if w != h:
-            return False
-    return True
+    return all(word_pattern(w).match(h) for w, h in zip(want, have))
 
 
 def check(rst_path, output_path):

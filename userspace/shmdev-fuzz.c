@@ -3,28 +3,32 @@
  * shmdev-fuzz - a fuzzer of /dev/shmdev that knows the one right answer
  *
  * One driver process makes every call that is checked. It keeps a model
- * of the region: its size, max_size (from the module parameter), the
- * notification sequence, the bytes of its first SHADOW_PAGES pages, which
- * of those pages are surely resident, and, for each of its files and
- * mappings, the open mode, file position, acknowledged sequence, offset,
- * length and protection. From the model and the arguments it computes the
- * one outcome each call must have (a return value and the data it returns,
+ * of the regions it uses: the default region of /dev/shmdev and the named
+ * regions it creates with SHMDEV_IOC_OPEN under names of its own
+ * (fuzz_names.c). For each region: its size, max_size (from the module
+ * parameter), the notification sequence, owner, mode and charge, the
+ * bytes of its first SHADOW_PAGES pages, which of those pages are surely
+ * resident; and for each of its files and mappings, the region, the open
+ * mode, file position, acknowledged sequence, offset, length and
+ * protection. From the model and the arguments it computes the one
+ * outcome each call must have (a return value and the data it returns,
  * or one errno, or for a touch of a mapped page: no signal, SIGBUS or
  * SIGSEGV) and stops at the first difference, printing the call, what was
  * expected, what happened and the seed.
  *
  * The driver is the only process that resizes, notifies or writes. Beside
- * it, --chaos workers (forked processes) share one more file, opened
- * read-only, and map, touch, read, poll, query and wait on it, racing with
- * the driver's resizes. Their calls change nothing the model depends on,
- * so they make no outcome of the driver's calls uncertain. Their own
- * outcomes depend on the interleaving, so they are checked only loosely:
- * a failing call must fail with an errno the API documents, and SIGBUS
- * and SIGSEGV in their mappings are caught.
+ * it, --chaos workers (forked processes) share one more file of the
+ * default region, opened read-only, and map, touch, read, poll, query and
+ * wait on it, racing with the driver's resizes. Their calls change
+ * nothing the model depends on, so they make no outcome of the driver's
+ * calls uncertain. Their own outcomes depend on the interleaving, so they
+ * are checked only loosely: a failing call must fail with an errno the
+ * API documents, and SIGBUS and SIGSEGV in their mappings are caught.
  *
  * Replay: the driver's calls and their expected outcomes depend only on
- * the seed and the model, never on time or addresses, so --seed S --calls
- * N makes the same N calls each time; --trace FILE logs each one.
+ * the seed and the model, never on time, addresses or the PID (which the
+ * names hold, and the log leaves out), so --seed S --calls N makes the
+ * same N calls each time; --trace FILE logs each one.
  */
 
 #include <errno.h>
@@ -43,21 +47,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/shmdev.h>
 
-#include "shmdev_common.h"
+#include "fuzz.h"
 
-#define NFILES		3	/* the driver's files */
-#define NMAPS		8	/* the driver's mappings */
-#define SHADOW_PAGES	96	/* pages whose bytes the model knows */
-#define BUF_SIZE	8192
 #define HOLE_SIZE	(1UL << 30)
-#define NPAGEINFO	16
-#define MAX_CHAOS	16
 /*
  * Checked calls per second below which a --seconds run fails: about a
  * third of what the debug kernel (KASAN, lockdep) clears under QEMU's
@@ -65,90 +64,63 @@
  */
 #define DEFAULT_MIN_RATE	80
 
-#define SHADOW_BYTES	((uint64_t)SHADOW_PAGES * psz)
-
-/* Pointer arguments, good and bad. */
-enum ptr_kind { P_BUF, P_NULL, P_HOLE, P_KERNEL, P_RO, P_STRADDLE };
-
-static const char *const ptr_names[] = {
+const char *const ptr_names[] = {
 	[P_BUF] = "buf", [P_NULL] = "NULL", [P_HOLE] = "unmapped",
 	[P_KERNEL] = "kernel", [P_RO] = "read-only", [P_STRADDLE] = "straddling",
 };
 
-struct mfile {
-	int fd;
-	int mode;		/* O_RDONLY, O_WRONLY or O_RDWR */
-	uint64_t pos;
-	uint64_t acked;		/* sequence the file acknowledged */
-	unsigned int gen;	/* which file: a new one at each open */
-};
-
-struct mmap_model {
-	char *p;		/* NULL: the slot is free */
-	uint64_t pages;
-	uint64_t pgoff;
-	int prot;
-	bool maywrite;		/* the file was open for writing */
-	unsigned int gen;	/* the file it maps, which it keeps open */
-};
-
-/* An outcome: a return value, an errno (ret -1), or a signal. */
-struct outcome {
-	long long ret;
-	int err;
-	int sig;
-};
-
-static long psz;
+struct fuzz_model m;
+long psz;
 static char *ro_page;		/* read-only zeroes, between PROT_NONE pages */
 static char *hole;		/* HOLE_SIZE bytes of PROT_NONE */
 static volatile int probing;
 static sigjmp_buf probe_env;
 
-static struct {
-	struct sd_rng rng;
-	uint64_t seed;
-	uint64_t size, max_size, seq, seq0;
-	int nfiles_other;	/* files of the region not the driver's */
-	struct mfile file[NFILES];
-	struct mmap_model map[NMAPS];
-	unsigned char *shadow;
-	bool resident[SHADOW_PAGES];
-	bool root;
-	unsigned long calls;
-	unsigned int gens;
-	FILE *trace;
-	char desc[320];
-	unsigned char buf[BUF_SIZE] __attribute__((aligned(64)));
-	struct shmdev_page_info pages[NPAGEINFO];
-	pid_t chaos[MAX_CHAOS];
-	int nchaos;
-	volatile int *stop;
-} m;
-
-static uint64_t R(uint64_t n)
+uint64_t R(uint64_t n)
 {
 	return sd_rng_below(&m.rng, n);
 }
 
-static uint64_t pages_of(uint64_t bytes)
+uint64_t pages_of(uint64_t bytes)
 {
 	return (bytes + psz - 1) / psz;
 }
 
-static const char *mode_name(int mode)
+const char *mode_name(int mode)
 {
 	return mode == O_RDONLY ? "r" : mode == O_WRONLY ? "w" : "rw";
 }
 
-static bool can_read(int mode)
+bool can_read(int mode)
 {
 	return mode != O_WRONLY;
 }
 
-static bool can_write(int mode)
+bool can_write(int mode)
 {
 	return mode != O_RDONLY;
+}
+
+/* Bytes reserved (and charged) for the region: its size in whole pages. */
+uint64_t reserved_of(const struct region_model *rg)
+{
+	return pages_of(rg->size) * psz;
+}
+
+/* "f4:rw/r7": the file, its mode and, for a region file, its region. */
+const char *file_name(int fi)
+{
+	static char s[4][32];
+	static int k;
+	const struct mfile *f = &m.file[fi];
+
+	k = (k + 1) % 4;
+	if (f->reg)
+		snprintf(s[k], sizeof(s[k]), "f%d:%s/r%u", fi, mode_name(f->mode),
+			 m.reg[f->reg].serial);
+	else
+		snprintf(s[k], sizeof(s[k]), "f%d:%s", fi, mode_name(f->mode));
+	return s[k];
 }
 
 static void on_fault(int sig)
@@ -165,7 +137,7 @@ static void stop_chaos(void)
 		*m.stop = 1;
 }
 
-static void describe(const char *fmt, ...)
+void describe(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -178,6 +150,11 @@ static void outcome_str(const struct outcome *o, char *s, size_t n)
 {
 	if (o->sig)
 		snprintf(s, n, "%s", o->sig == -1 ? "no signal" : strsignal(o->sig));
+	else if (o->err && o->alt)
+		snprintf(s, n, "-1 %s or %s", strerrorname_np(o->err) ?: "?",
+			 strerrorname_np(o->alt) ?: "?");
+	else if (o->alt)
+		snprintf(s, n, "%lld or -1 %s", o->ret, strerrorname_np(o->alt) ?: "?");
 	else if (o->err)
 		snprintf(s, n, "-1 %s", strerrorname_np(o->err) ?: "?");
 	else
@@ -187,6 +164,7 @@ static void outcome_str(const struct outcome *o, char *s, size_t n)
 static void __attribute__((noreturn)) fail_run(void)
 {
 	stop_chaos();
+	names_abandon();
 	fprintf(stderr, "shmdev-fuzz: FAIL (seed %" PRIu64 "; --seed %" PRIu64
 		" --calls %lu replays up to this call)\n", m.seed, m.seed, m.calls);
 	if (m.trace)
@@ -195,7 +173,7 @@ static void __attribute__((noreturn)) fail_run(void)
 }
 
 /* A difference in what a successful call returned. */
-static void __attribute__((noreturn, format(printf, 1, 2))) data_fail(const char *fmt, ...)
+void data_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -211,16 +189,19 @@ static void __attribute__((noreturn, format(printf, 1, 2))) data_fail(const char
  * Counts the call described by m.desc, logs it with its expected outcome,
  * and fails the run when what happened differs.
  */
-static void check(const struct outcome *want, const struct outcome *got)
+void check(const struct outcome *want, const struct outcome *got)
 {
 	char w[64], g[64];
+	struct outcome alt = *want;
 
 	m.calls++;
 	outcome_str(want, w, sizeof(w));
 	if (m.trace)
 		fprintf(m.trace, "%lu %s = %s\n", m.calls, m.desc, w);
-	if (want->sig == got->sig && want->err == got->err &&
-	    (want->err || want->sig || want->ret == got->ret))
+	if (want->alt && got->err == want->alt)
+		alt.err = want->alt;
+	if (alt.sig == got->sig && alt.err == got->err &&
+	    (alt.err || alt.sig || alt.ret == got->ret))
 		return;
 	outcome_str(got, g, sizeof(g));
 	fprintf(stderr, "shmdev-fuzz: call %lu: %s: expected %s, got %s\n",
@@ -228,17 +209,17 @@ static void check(const struct outcome *want, const struct outcome *got)
 	fail_run();
 }
 
-static struct outcome ok(long long ret)
+struct outcome ok(long long ret)
 {
 	return (struct outcome){ .ret = ret };
 }
 
-static struct outcome error(int err)
+struct outcome error(int err)
 {
 	return (struct outcome){ .ret = -1, .err = err };
 }
 
-static void check_ret(struct outcome want, long long ret)
+void check_ret(struct outcome want, long long ret)
 {
 	struct outcome got = { .ret = ret, .err = ret < 0 ? errno : 0 };
 
@@ -249,7 +230,7 @@ static void check_ret(struct outcome want, long long ret)
 
 /* ---- Pointers ---- */
 
-static enum ptr_kind pick_ptr(void)
+enum ptr_kind pick_ptr(void)
 {
 	switch (R(10)) {
 	case 0: return P_NULL;
@@ -267,7 +248,7 @@ static size_t straddle_half(size_t need)
 	return need / 2 < (size_t)psz ? need / 2 : (size_t)psz;
 }
 
-static void *ptr_of(enum ptr_kind k, size_t need)
+void *ptr_of(enum ptr_kind k, size_t need)
 {
 	switch (k) {
 	case P_BUF: return m.buf;
@@ -281,7 +262,7 @@ static void *ptr_of(enum ptr_kind k, size_t need)
 }
 
 /* Bytes readable from the pointer on, for an argument of @need bytes. */
-static size_t readable(enum ptr_kind k, size_t need)
+size_t readable(enum ptr_kind k, size_t need)
 {
 	switch (k) {
 	case P_BUF: return BUF_SIZE;
@@ -299,29 +280,32 @@ static size_t writable(enum ptr_kind k)
 /* ---- The model's data ---- */
 
 /* Shrinking zeroes the tail of the last page and frees the pages beyond. */
-static void model_resize(uint64_t size)
+void model_resize(struct region_model *rg, uint64_t size)
 {
-	if (size < m.size && size < SHADOW_BYTES)
-		memset(m.shadow + size, 0, SHADOW_BYTES - size);
+	if (size < rg->size && size < SHADOW_BYTES)
+		memset(rg->shadow + size, 0, SHADOW_BYTES - size);
 	for (uint64_t i = pages_of(size); i < SHADOW_PAGES; i++)
-		m.resident[i] = false;
-	m.size = size;
+		rg->resident[i] = false;
+	rg->size = size;
+	rg->charged_uid = size ? getuid() : (uint32_t)-1;
 }
 
-static void model_write(uint64_t off, const unsigned char *src, size_t len)
+static void model_write(struct region_model *rg, uint64_t off, const unsigned char *src,
+			size_t len)
 {
 	for (size_t i = 0; i < len && off + i < SHADOW_BYTES; i++)
-		m.shadow[off + i] = src ? src[i] : 0;
+		rg->shadow[off + i] = src ? src[i] : 0;
 	for (uint64_t p = off / psz; len && p <= (off + len - 1) / psz && p < SHADOW_PAGES; p++)
-		m.resident[p] = true;
+		rg->resident[p] = true;
 }
 
-static void model_check_read(uint64_t off, const unsigned char *got, size_t len)
+static void model_check_read(const struct region_model *rg, uint64_t off,
+			     const unsigned char *got, size_t len)
 {
 	for (size_t i = 0; i < len && off + i < SHADOW_BYTES; i++)
-		if (got[i] != m.shadow[off + i])
+		if (got[i] != rg->shadow[off + i])
 			data_fail("byte at offset %" PRIu64 ": expected 0x%02x, got 0x%02x",
-				  off + i, m.shadow[off + i], got[i]);
+				  off + i, rg->shadow[off + i], got[i]);
 }
 
 /* ---- ioctls ---- */
@@ -329,6 +313,7 @@ static void model_check_read(uint64_t off, const unsigned char *got, size_t len)
 static const unsigned int known_cmds[] = {
 	SHMDEV_IOC_SET_SIZE, SHMDEV_IOC_GET_SIZE, SHMDEV_IOC_NOTIFY,
 	SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO, SHMDEV_IOC_PAGE_INFO,
+	SHMDEV_IOC_OPEN, SHMDEV_IOC_UNLINK,
 };
 
 /*
@@ -365,7 +350,7 @@ static const char *cmd_name(unsigned int cmd)
 	return s;
 }
 
-static uint64_t random_size(void)
+uint64_t random_size(void)
 {
 	switch (R(8)) {
 	case 0: return m.max_size;
@@ -377,12 +362,12 @@ static uint64_t random_size(void)
 	}
 }
 
-static void check_page_entries(uint64_t index, uint32_t n)
+static void check_page_entries(const struct region_model *rg, uint64_t index, uint32_t n)
 {
 	for (uint32_t i = 0; i < NPAGEINFO; i++) {
 		const struct shmdev_page_info *e = &m.pages[i];
 		uint64_t page = index + i;
-		bool known = page < SHADOW_PAGES && m.resident[page];
+		bool known = page < SHADOW_PAGES && rg->resident[page];
 		/*
 		 * A page being added by a chaos worker's fault is in the page
 		 * cache a moment before it is marked dirty.
@@ -410,16 +395,134 @@ static void check_page_entries(uint64_t index, uint32_t n)
 	}
 }
 
-static int model_files(void);
+/*
+ * GET_INFO against the model: everything exact but the counts that the
+ * chaos workers and the kernel's reclaim move (pages and mappings, which
+ * are bounded), and the id, which the module chooses and the model learns.
+ */
+static void check_info(struct region_model *rg, int reg, const struct shmdev_info *in)
+{
+	uint32_t flags = !reg ? SHMDEV_INFO_DEFAULT :
+		(rg->name >= 0 ? SHMDEV_INFO_NAMED : 0) |
+		(rg->autoremove ? SHMDEV_INFO_AUTOREMOVE : 0);
+	int nmaps = model_maps(reg), nres = model_resident(reg);
+
+	if (in->size != rg->size || in->max_size != m.max_size ||
+	    in->seq != rg->seq || (int)in->nr_files != model_files(reg) ||
+	    in->nr_pages > pages_of(rg->size) || in->nr_pages < (uint64_t)nres ||
+	    in->nr_mappings < (uint32_t)nmaps)
+		data_fail("size %llu max_size %llu seq %+lld files %u pages %llu mappings %u; "
+			  "expected %" PRIu64 " %" PRIu64 " %+" PRId64 " %d, pages in [%d, %" PRIu64
+			  "], mappings >= %d",
+			  (unsigned long long)in->size, (unsigned long long)in->max_size,
+			  (long long)(in->seq - rg->seq0), in->nr_files,
+			  (unsigned long long)in->nr_pages, in->nr_mappings,
+			  rg->size, m.max_size, (int64_t)(rg->seq - rg->seq0),
+			  model_files(reg), nres, pages_of(rg->size), nmaps);
+	if (in->flags != flags || in->uid != rg->uid || in->gid != rg->gid ||
+	    in->mode != rg->mode || in->charged != reserved_of(rg) ||
+	    in->charged_uid != (in->charged ? rg->charged_uid : (uint32_t)-1))
+		data_fail("flags 0x%x uid %u gid %u mode 0%o charged %llu to %d; expected "
+			  "0x%x %u %u 0%o %" PRIu64 " to %d", in->flags, in->uid, in->gid,
+			  in->mode, (unsigned long long)in->charged, (int)in->charged_uid, flags,
+			  rg->uid, rg->gid, rg->mode, reserved_of(rg),
+			  reserved_of(rg) ? (int)rg->charged_uid : -1);
+	if (!reg && in->id != 1)
+		data_fail("the default region's id is %u, not 1", in->id);
+	if (reg && in->id <= 1)
+		data_fail("a named region's id is %u", in->id);
+	if (rg->id && in->id != rg->id)
+		data_fail("id %u, earlier %u", in->id, rg->id);
+	for (int i = 0; i < NREGIONS; i++)
+		if (reg && i != reg && m.reg[i].used && m.reg[i].id == in->id)
+			data_fail("id %u is r%u's too", in->id, m.reg[i].serial);
+	rg->id = in->id;
+	for (int i = 0; i < 6; i++)
+		if (in->reserved[i])
+			data_fail("reserved[%d] is not 0", i);
+}
+
+/* The expected outcome of WAIT with the argument @w. */
+static struct outcome wait_expect(const struct region_model *rg, const struct shmdev_wait *w)
+{
+	if (w->flags & ~SHMDEV_WAIT_ABSTIME || w->pad)
+		return error(EINVAL);
+	if ((w->flags & SHMDEV_WAIT_ABSTIME) && w->timeout_ns < 0)
+		return error(EINVAL);
+	if (w->seq == rg->seq)
+		return error(ETIMEDOUT);
+	return ok(0);
+}
+
+/*
+ * A WAIT argument that never sleeps for long (no one else notifies), with
+ * a relative or an absolute timeout; @what says which, without the time,
+ * so that the log does not depend on the clock.
+ */
+static struct shmdev_wait random_wait(const struct region_model *rg, char *what, size_t n)
+{
+	struct shmdev_wait w = { 0 };
+	int64_t now = (int64_t)sd_now_ns();
+
+	switch (R(4)) {
+	case 0: w.seq = rg->seq; break;
+	case 1: w.seq = rg->seq0 + R(UINT64_MAX); break;	/* logged as relative */
+	default: w.seq = rg->seq - 1 - R(3); break;
+	}
+	switch (R(8)) {
+	case 0:
+		w.flags = (uint32_t)R(1ULL << 32);
+		break;
+	case 1: case 2:
+		w.flags = SHMDEV_WAIT_ABSTIME;
+		break;
+	}
+	if (w.flags == SHMDEV_WAIT_ABSTIME) {
+		switch (R(6)) {
+		case 0:
+			w.timeout_ns = 0;
+			snprintf(what, n, "abs 0");
+			break;
+		case 1:
+			w.timeout_ns = -1 - (int64_t)R(1000);
+			snprintf(what, n, "abs %" PRId64, (int64_t)w.timeout_ns);
+			break;
+		case 2: {
+			uint64_t ago = R(1000000000);
+
+			w.timeout_ns = now > (int64_t)ago ? now - (int64_t)ago : 0;
+			snprintf(what, n, "abs now-%" PRIu64, ago);
+			break;
+		}
+		default: {
+			/* The future: far only when the call must not sleep. */
+			uint64_t ahead = w.seq == rg->seq ? R(200000) : R(10000000000ULL);
+
+			w.timeout_ns = now + (int64_t)ahead;
+			snprintf(what, n, "abs now+%" PRIu64, ahead);
+			break;
+		}
+		}
+	} else {
+		if (w.seq == rg->seq)
+			w.timeout_ns = R(3) ? 0 : (int64_t)R(200000);
+		else
+			w.timeout_ns = R(2) ? (int64_t)R(1000000) : -(int64_t)R(1000);
+		snprintf(what, n, "%" PRId64, (int64_t)w.timeout_ns);
+	}
+	w.pad = R(8) ? 0 : (uint32_t)R(1ULL << 32);
+	return w;
+}
 
 static void fuzz_ioctl(void)
 {
-	int fi = R(NFILES);
+	int fi = pick_file();
 	struct mfile *f = &m.file[fi];
+	struct region_model *rg = &m.reg[f->reg];
 	unsigned int cmd;
 	enum ptr_kind k = pick_ptr(), pk = P_BUF;
 	struct outcome want = error(ENOTTY);
-	char extra[160] = "";
+	char extra[200] = "";
 	uint64_t val = 0;
 	void *arg;
 	long ret;
@@ -432,8 +535,16 @@ static void fuzz_ioctl(void)
 		cmd = _IOC(R(4), SHMDEV_IOC_MAGIC, R(16), R(256));
 		break;
 	default:
-		cmd = known_cmds[R(6)];
+		cmd = known_cmds[R(sizeof(known_cmds) / sizeof(known_cmds[0]))];
 		break;
+	}
+	if (cmd == SHMDEV_IOC_OPEN) {
+		fuzz_open(fi);
+		return;
+	}
+	if (cmd == SHMDEV_IOC_UNLINK) {
+		fuzz_unlink(fi);
+		return;
 	}
 	arg = ptr_of(k, 128);
 	memset(m.buf, 0xa5, 256);
@@ -450,58 +561,47 @@ static void fuzz_ioctl(void)
 			want = error(EBADF);
 		else if (readable(k, 128) < 8)
 			want = error(EFAULT);
-		else if (val > m.max_size)
-			want = error(EFBIG);
 		else
-			want = ok(0);
+			want = resize_expect(rg, val);
 		break;
 	case SHMDEV_IOC_GET_SIZE:
-	case SHMDEV_IOC_NOTIFY:
 		want = writable(k) >= 8 ? ok(0) : error(EFAULT);
+		break;
+	case SHMDEV_IOC_NOTIFY:
+		if (!can_write(f->mode))
+			want = error(EBADF);
+		else
+			want = writable(k) >= 8 ? ok(0) : error(EFAULT);
 		break;
 	case SHMDEV_IOC_GET_INFO:
 		want = writable(k) >= sizeof(struct shmdev_info) ? ok(0) : error(EFAULT);
 		break;
 	case SHMDEV_IOC_WAIT: {
 		struct shmdev_wait w = { 0 };
+		char what[48] = "";
 
 		if (k == P_BUF) {
-			switch (R(4)) {
-			case 0: w.seq = m.seq; break;
-			case 1: w.seq = m.seq0 + R(UINT64_MAX); break;	/* logged as relative */
-			default: w.seq = m.seq - 1 - R(3); break;
-			}
-			/* Never sleep for long: no one else notifies. */
-			if (w.seq == m.seq)
-				w.timeout_ns = R(3) ? 0 : (int64_t)R(200000);
-			else
-				w.timeout_ns = R(2) ? (int64_t)R(1000000) : -(int64_t)R(1000);
-			w.flags = R(8) ? 0 : (uint32_t)R(1ULL << 32);
-			w.pad = R(8) ? 0 : (uint32_t)R(1ULL << 32);
+			w = random_wait(rg, what, sizeof(what));
 			memcpy(m.buf, &w, sizeof(w));
 			memcpy(m.buf + 128, &w, sizeof(w));
 		}
 		if (k == P_RO)
 			snprintf(extra, sizeof(extra), " [zeroes]");
 		if (k == P_BUF)
-			snprintf(extra, sizeof(extra), " [seq %+" PRId64 " timeout %" PRId64
-				 " flags 0x%x pad 0x%x]", (int64_t)(w.seq - m.seq0),
-				 (int64_t)w.timeout_ns, w.flags, w.pad);
+			snprintf(extra, sizeof(extra), " [seq %+" PRId64 " timeout %s"
+				 " flags 0x%x pad 0x%x]", (int64_t)(w.seq - rg->seq0),
+				 what, w.flags, w.pad);
 		if (readable(k, 128) < sizeof(w))
 			want = error(EFAULT);
-		else if (w.flags || w.pad)
-			want = error(EINVAL);
-		else if (w.seq == m.seq)
-			want = error(ETIMEDOUT);
-		else if (writable(k) >= 8)
-			want = ok(0);
 		else
+			want = wait_expect(rg, &w);
+		if (!want.err && writable(k) < 8)
 			want = error(EFAULT);
 		break;
 	}
 	case SHMDEV_IOC_PAGE_INFO: {
 		struct shmdev_page_query q = { 0 };
-		uint64_t end = pages_of(m.size), n = 0;
+		uint64_t end = pages_of(rg->size), n = 0;
 
 		if (k == P_BUF) {
 			q.pages = (uintptr_t)m.pages;
@@ -537,8 +637,7 @@ static void fuzz_ioctl(void)
 	}
 	}
 
-	describe("ioctl(f%d:%s, %s, %s)%s", fi, mode_name(f->mode), cmd_name(cmd),
-		 ptr_names[k], extra);
+	describe("ioctl(%s, %s, %s)%s", file_name(fi), cmd_name(cmd), ptr_names[k], extra);
 	ret = ioctl(f->fd, cmd, arg);
 	check_ret(want, ret);
 	if (ret < 0) {
@@ -552,59 +651,37 @@ static void fuzz_ioctl(void)
 
 	switch (cmd) {
 	case SHMDEV_IOC_SET_SIZE:
-		model_resize(val);
+		model_resize(rg, val);
 		break;
 	case SHMDEV_IOC_GET_SIZE:
-		if (*(uint64_t *)m.buf != m.size)
+		if (*(uint64_t *)m.buf != rg->size)
 			data_fail("size %" PRIu64 ", expected %" PRIu64,
-				  *(uint64_t *)m.buf, m.size);
+				  *(uint64_t *)m.buf, rg->size);
 		break;
 	case SHMDEV_IOC_NOTIFY:
-		m.seq++;
-		f->acked = m.seq;
-		if (*(uint64_t *)m.buf != m.seq)
+		rg->seq++;
+		f->acked = rg->seq;
+		if (*(uint64_t *)m.buf != rg->seq)
 			data_fail("sequence %+" PRId64 ", expected %+" PRId64,
-				  (int64_t)(*(uint64_t *)m.buf - m.seq0),
-				  (int64_t)(m.seq - m.seq0));
+				  (int64_t)(*(uint64_t *)m.buf - rg->seq0),
+				  (int64_t)(rg->seq - rg->seq0));
 		break;
 	case SHMDEV_IOC_WAIT:
-		f->acked = m.seq;
-		if (((struct shmdev_wait *)m.buf)->seq != m.seq)
+		f->acked = rg->seq;
+		if (((struct shmdev_wait *)m.buf)->seq != rg->seq)
 			data_fail("sequence written back %+" PRId64 ", expected %+" PRId64,
-				  (int64_t)(((struct shmdev_wait *)m.buf)->seq - m.seq0),
-				  (int64_t)(m.seq - m.seq0));
+				  (int64_t)(((struct shmdev_wait *)m.buf)->seq - rg->seq0),
+				  (int64_t)(rg->seq - rg->seq0));
 		break;
-	case SHMDEV_IOC_GET_INFO: {
-		const struct shmdev_info *in = (const void *)m.buf;
-		unsigned int nmaps = 0, nres = 0;
-
-		for (int i = 0; i < NMAPS; i++)
-			nmaps += !!m.map[i].p;
-		for (int i = 0; i < SHADOW_PAGES; i++)
-			nres += m.resident[i];
-		if (in->size != m.size || in->max_size != m.max_size ||
-		    in->seq != m.seq || (int)in->nr_files != model_files() ||
-		    in->nr_pages > pages_of(m.size) || in->nr_pages < nres ||
-		    in->nr_mappings < nmaps)
-			data_fail("size %llu max_size %llu seq %+lld files %u pages %llu mappings %u; "
-				  "expected %" PRIu64 " %" PRIu64 " %+" PRId64 " %d, pages in [%u, %" PRIu64
-				  "], mappings >= %u",
-				  (unsigned long long)in->size, (unsigned long long)in->max_size,
-				  (long long)(in->seq - m.seq0), in->nr_files,
-				  (unsigned long long)in->nr_pages, in->nr_mappings,
-				  m.size, m.max_size, (int64_t)(m.seq - m.seq0),
-				  model_files(), nres, pages_of(m.size), nmaps);
-		for (int i = 0; i < 10; i++)
-			if (in->reserved[i])
-				data_fail("reserved[%d] is not 0", i);
+	case SHMDEV_IOC_GET_INFO:
+		check_info(rg, f->reg, (const struct shmdev_info *)m.buf);
 		break;
-	}
 	case SHMDEV_IOC_PAGE_INFO: {
 		const struct shmdev_page_query *q = (const void *)m.buf;
 
 		if (q->count != val)
 			data_fail("count %u, expected %" PRIu64, q->count, val);
-		check_page_entries(q->index, val);
+		check_page_entries(rg, q->index, val);
 		break;
 	}
 	}
@@ -617,7 +694,7 @@ static int touch_expect(const struct mmap_model *mm, uint64_t i, bool write)
 {
 	if (!(mm->prot & (PROT_READ | PROT_WRITE)) || (write && !(mm->prot & PROT_WRITE)))
 		return SIGSEGV;
-	if (mm->pgoff + i >= pages_of(m.size))
+	if (mm->pgoff + i >= pages_of(m.reg[mm->reg].size))
 		return SIGBUS;
 	return -1;
 }
@@ -659,11 +736,11 @@ static void fuzz_touch(int slot)
 	if (res.sig != -1)
 		return;
 	if (write) {
-		model_write(foff, &val, 1);
+		model_write(&m.reg[mm->reg], foff, &val, 1);
 	} else {
 		if (mm->pgoff + i < SHADOW_PAGES)
-			m.resident[mm->pgoff + i] = true;
-		model_check_read(foff, &got, 1);
+			m.reg[mm->reg].resident[mm->pgoff + i] = true;
+		model_check_read(&m.reg[mm->reg], foff, &got, 1);
 	}
 }
 
@@ -671,11 +748,12 @@ static void fuzz_mmap(int slot)
 {
 	static const int prots[] = { PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE };
 	uint64_t max_pages = m.max_size / psz;
-	int fi = R(NFILES);
+	int fi = pick_file();
 	struct mfile *f = &m.file[fi];
 	uint64_t pages = R(16) ? 1 + R(64) : 1 + R(1 << 18);
 	uint64_t off;
 	int prot = R(4) ? PROT_READ | PROT_WRITE : prots[R(4)];
+	bool exec = !R(16);
 	int flags;
 	const char *fname;
 	struct outcome want;
@@ -714,16 +792,24 @@ static void fuzz_mmap(int slot)
 		want = error(EINVAL);
 	else
 		want = ok(0);
+	/*
+	 * PROT_EXEC is refused (EPERM); only where no other check fails,
+	 * since the module may make its check before or after those.
+	 */
+	if (exec && !want.err) {
+		prot |= PROT_EXEC;
+		want = error(EPERM);
+	}
 
-	describe("mmap(map%d, %" PRIu64 " pages, prot %d, %s, f%d:%s, page %" PRIu64 "%s)",
-		 slot, pages, prot, fname, fi, mode_name(f->mode), off / psz,
+	describe("mmap(map%d, %" PRIu64 " pages, prot %d, %s, %s, page %" PRIu64 "%s)",
+		 slot, pages, prot, fname, file_name(fi), off / psz,
 		 off % psz ? " + unaligned" : "");
 	p = mmap(NULL, pages * psz, prot, flags, f->fd, off);
 	check_ret(want, p == MAP_FAILED ? -1 : 0);
 	if (p == MAP_FAILED)
 		return;
 	m.map[slot] = (struct mmap_model){
-		.p = p, .pages = pages, .pgoff = off / psz, .prot = prot,
+		.p = p, .reg = f->reg, .pages = pages, .pgoff = off / psz, .prot = prot,
 		.maywrite = can_write(f->mode), .gen = f->gen,
 	};
 }
@@ -750,6 +836,7 @@ static void fuzz_map(void)
 		describe("munmap(map%d)", slot);
 		check_ret(ok(0), munmap(mm->p, mm->pages * psz));
 		mm->p = NULL;
+		region_gc();
 	} else if (op == 1) {
 		uint64_t npages = 1 + R(64);
 		bool move = R(2);
@@ -766,12 +853,13 @@ static void fuzz_map(void)
 			mm->pages = npages;
 		}
 	} else if (op == 2) {
-		int prot = R(4);
+		int prot = R(4) | (R(8) ? 0 : PROT_EXEC);
+		/* A mapping of the region may never become executable. */
+		bool refused = ((prot & PROT_WRITE) && !mm->maywrite) || (prot & PROT_EXEC);
 
 		describe("mprotect(map%d, prot %d)", slot, prot);
-		check_ret((prot & PROT_WRITE) && !mm->maywrite ? error(EACCES) : ok(0),
-			  mprotect(mm->p, mm->pages * psz, prot));
-		if (!((prot & PROT_WRITE) && !mm->maywrite))
+		check_ret(refused ? error(EACCES) : ok(0), mprotect(mm->p, mm->pages * psz, prot));
+		if (!refused)
 			mm->prot = prot;
 	} else if (op == 3) {
 		int a = R(sizeof(advice) / sizeof(advice[0]));
@@ -788,7 +876,7 @@ static void fuzz_map(void)
 			/* Not where the protection forbids: kernels differ there. */
 			if (mm->prot != (PROT_READ | PROT_WRITE))
 				a = 4;	/* DONTNEED instead */
-			else if (mm->pgoff + i + n > pages_of(m.size))
+			else if (mm->pgoff + i + n > pages_of(m.reg[mm->reg].size))
 				want = error(EFAULT);
 		}
 		describe("madvise(map%d page %" PRIu64 ", %" PRIu64 " pages, %s)", slot, i, n,
@@ -796,7 +884,7 @@ static void fuzz_map(void)
 		check_ret(want, madvise(mm->p + i * psz, n * psz, advice[a].advice));
 		if (populate && a != 4 && !want.err)
 			for (uint64_t j = mm->pgoff + i; j < mm->pgoff + i + n && j < SHADOW_PAGES; j++)
-				m.resident[j] = true;
+				m.reg[mm->reg].resident[j] = true;
 	} else {
 		for (int k = 0; k < 4; k++)
 			fuzz_touch(slot);
@@ -805,7 +893,8 @@ static void fuzz_map(void)
 
 /* ---- read, write, lseek, poll ---- */
 
-static struct outcome read_expect(int mode, enum ptr_kind k, size_t len, uint64_t pos)
+static struct outcome read_expect(const struct region_model *rg, int mode, enum ptr_kind k,
+				  size_t len, uint64_t pos)
 {
 	uint64_t n;
 
@@ -813,9 +902,9 @@ static struct outcome read_expect(int mode, enum ptr_kind k, size_t len, uint64_
 		return error(EBADF);
 	if (k == P_KERNEL)
 		return error(EFAULT);	/* access_ok() */
-	if (!len || pos >= m.size)
+	if (!len || pos >= rg->size)
 		return ok(0);
-	n = m.size - pos < len ? m.size - pos : len;
+	n = rg->size - pos < len ? rg->size - pos : len;
 	return writable(k) >= n ? ok(n) : error(EFAULT);
 }
 
@@ -824,7 +913,8 @@ static struct outcome read_expect(int mode, enum ptr_kind k, size_t len, uint64_
  * none of it is readable), then the size checked (ENOSPC), then copied
  * as far as the source is readable.
  */
-static struct outcome write_expect(int mode, enum ptr_kind k, size_t len, uint64_t pos)
+static struct outcome write_expect(const struct region_model *rg, int mode, enum ptr_kind k,
+				   size_t len, uint64_t pos)
 {
 	size_t rd = k == P_KERNEL ? 0 : readable(k, len), done = 0;
 	int err = 0;
@@ -842,11 +932,11 @@ static struct outcome write_expect(int mode, enum ptr_kind k, size_t len, uint64
 			err = EFAULT;
 			break;
 		}
-		if (pos >= m.size) {
+		if (pos >= rg->size) {
 			err = ENOSPC;
 			break;
 		}
-		bytes = m.size - pos < chunk ? m.size - pos : chunk;
+		bytes = rg->size - pos < chunk ? rg->size - pos : chunk;
 		copied = rd - done < bytes ? rd - done : bytes;
 		pos += copied;
 		done += copied;
@@ -856,8 +946,9 @@ static struct outcome write_expect(int mode, enum ptr_kind k, size_t len, uint64
 
 static void fuzz_io(void)
 {
-	int fi = R(NFILES);
+	int fi = pick_file();
 	struct mfile *f = &m.file[fi];
+	struct region_model *rg = &m.reg[f->reg];
 	enum ptr_kind k = pick_ptr();
 	size_t len = R(3) ? R(BUF_SIZE + 1) : R(1 << 20);
 	int64_t off;
@@ -869,7 +960,7 @@ static void fuzz_io(void)
 	switch (R(8)) {
 	case 0: off = -1 - (int64_t)R(1000); break;
 	case 1: off = (int64_t)R(2 * m.max_size); break;
-	case 2: off = (int64_t)(m.size - R(2 * psz)); break;
+	case 2: off = (int64_t)(rg->size - R(2 * psz)); break;
 	default: off = (int64_t)R(SHADOW_BYTES + psz); break;
 	}
 	if (k == P_BUF && len > BUF_SIZE)
@@ -883,14 +974,13 @@ static void fuzz_io(void)
 		bool pos = op == 1;
 		uint64_t at = pos ? (uint64_t)off : f->pos;
 
-		describe("%s(f%d:%s, %s, %zu%s%" PRId64 ")", pos ? "pread" : "read", fi,
-			 mode_name(f->mode), ptr_names[k], len, pos ? ", " : " at ",
-			 (int64_t)at);
-		want = pos && off < 0 ? error(EINVAL) : read_expect(f->mode, k, len, at);
+		describe("%s(%s, %s, %zu%s%" PRId64 ")", pos ? "pread" : "read", file_name(fi),
+			 ptr_names[k], len, pos ? ", " : " at ", (int64_t)at);
+		want = pos && off < 0 ? error(EINVAL) : read_expect(rg, f->mode, k, len, at);
 		ret = pos ? pread(f->fd, buf, len, off) : read(f->fd, buf, len);
 		check_ret(want, ret);
 		if (ret > 0) {
-			model_check_read(at, m.buf, ret);
+			model_check_read(rg, at, m.buf, ret);
 			if (!pos)
 				f->pos += ret;
 		}
@@ -898,14 +988,13 @@ static void fuzz_io(void)
 		bool pos = op == 3;
 		uint64_t at = pos ? (uint64_t)off : f->pos;
 
-		describe("%s(f%d:%s, %s, %zu%s%" PRId64 ")", pos ? "pwrite" : "write", fi,
-			 mode_name(f->mode), ptr_names[k], len, pos ? ", " : " at ",
-			 (int64_t)at);
-		want = pos && off < 0 ? error(EINVAL) : write_expect(f->mode, k, len, at);
+		describe("%s(%s, %s, %zu%s%" PRId64 ")", pos ? "pwrite" : "write", file_name(fi),
+			 ptr_names[k], len, pos ? ", " : " at ", (int64_t)at);
+		want = pos && off < 0 ? error(EINVAL) : write_expect(rg, f->mode, k, len, at);
 		ret = pos ? pwrite(f->fd, buf, len, off) : write(f->fd, buf, len);
 		check_ret(want, ret);
 		if (ret > 0) {
-			model_write(at, k == P_BUF ? m.buf : NULL, ret);
+			model_write(rg, at, k == P_BUF ? m.buf : NULL, ret);
 			if (!pos)
 				f->pos += ret;
 		}
@@ -923,22 +1012,22 @@ static void fuzz_io(void)
 		switch (whence) {
 		case SEEK_SET: to = off; break;
 		case SEEK_CUR: to = (int64_t)f->pos + off; break;
-		case SEEK_END: to = (int64_t)m.size + off; break;
+		case SEEK_END: to = (int64_t)rg->size + off; break;
 		case SEEK_DATA: to = off; break;
-		case SEEK_HOLE: to = (int64_t)m.size; break;
+		case SEEK_HOLE: to = (int64_t)rg->size; break;
 		}
 		if (whence > SEEK_HOLE)
 			want = error(EINVAL);
 		else if (whence == SEEK_CUR && !off)
 			want = ok(f->pos);
-		else if ((whence == SEEK_DATA || whence == SEEK_HOLE) && (uint64_t)off >= m.size)
+		else if ((whence == SEEK_DATA || whence == SEEK_HOLE) && (uint64_t)off >= rg->size)
 			want = error(ENXIO);
 		else if (to < 0 || (uint64_t)to > m.max_size)
 			want = error(EINVAL);
 		else
 			want = ok(to);
-		describe("lseek(f%d:%s at %" PRIu64 ", %" PRId64 ", SEEK_%s)", fi,
-			 mode_name(f->mode), f->pos, off, whences[whence]);
+		describe("lseek(%s at %" PRIu64 ", %" PRId64 ", SEEK_%s)", file_name(fi),
+			 f->pos, off, whences[whence]);
 		ret = lseek(f->fd, off, whence);
 		check_ret(want, ret);
 		if (ret >= 0)
@@ -948,10 +1037,10 @@ static void fuzz_io(void)
 			.fd = f->fd,
 			.events = POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLWRNORM,
 		};
-		bool news = f->acked != m.seq;
+		bool news = f->acked != rg->seq;
 
-		describe("poll(f%d:%s acked %+" PRId64 ")", fi, mode_name(f->mode),
-			 (int64_t)(f->acked - m.seq0));
+		describe("poll(%s acked %+" PRId64 ")", file_name(fi),
+			 (int64_t)(f->acked - rg->seq0));
 		check_ret(ok(news), poll(&p, 1, 0));
 		if (p.revents != (news ? POLLIN | POLLPRI | POLLRDNORM : 0))
 			data_fail("revents 0x%x", p.revents);
@@ -960,40 +1049,71 @@ static void fuzz_io(void)
 
 /* ---- Files and children ---- */
 
+/*
+ * Closes a device file and opens /dev/shmdev again in that slot, or
+ * closes a region file (whose region may go away with it: see
+ * region_gc()).
+ */
 static void fuzz_reopen(void)
 {
 	static const int modes[] = { O_RDONLY, O_WRONLY, O_RDWR };
-	int fi = R(NFILES), mode = modes[R(3)];
+	int fi = pick_file(), mode = modes[R(3)];
 	struct mfile *f = &m.file[fi];
 
-	describe("close(f%d:%s)", fi, mode_name(f->mode));
+	if (f->reg) {
+		close_file(fi);
+		return;
+	}
+	describe("close(%s)", file_name(fi));
 	check_ret(ok(0), close(f->fd));
 	describe("open(f%d:%s)", fi, mode_name(mode));
 	f->fd = open("/dev/shmdev", mode | O_CLOEXEC);
 	check_ret(ok(0), f->fd < 0 ? -1 : 0);
 	f->mode = mode;
 	f->pos = 0;
-	f->acked = m.seq;
+	f->acked = m.reg[0].seq;
 	f->gen = ++m.gens;
 }
 
 /*
- * Files of the region: the driver's, the others' (chaos workers'), and
+ * Files of region @reg: the driver's, the others' (chaos workers'), and
  * those the driver closed that a mapping still holds.
  */
-static int model_files(void)
+int model_files(int reg)
 {
-	int n = NFILES + m.nfiles_other;
+	int n = m.reg[reg].nfiles_other;
 
+	for (int j = 0; j < NFILES; j++)
+		n += m.file[j].fd >= 0 && m.file[j].reg == reg;
 	for (int i = 0; i < NMAPS; i++) {
-		bool counted = !m.map[i].p;
+		bool counted = !m.map[i].p || m.map[i].reg != reg;
 
 		for (int j = 0; j < NFILES && !counted; j++)
-			counted = m.map[i].gen == m.file[j].gen;
+			counted = m.file[j].fd >= 0 && m.map[i].gen == m.file[j].gen;
 		for (int j = 0; j < i && !counted; j++)
 			counted = m.map[j].p && m.map[j].gen == m.map[i].gen;
 		n += !counted;
 	}
+	return n;
+}
+
+/* The driver's mappings of region @reg. */
+int model_maps(int reg)
+{
+	int n = 0;
+
+	for (int i = 0; i < NMAPS; i++)
+		n += m.map[i].p && m.map[i].reg == reg;
+	return n;
+}
+
+/* Pages of region @reg that are surely resident. */
+int model_resident(int reg)
+{
+	int n = 0;
+
+	for (int i = 0; i < SHADOW_PAGES; i++)
+		n += m.reg[reg].resident[i];
 	return n;
 }
 
@@ -1012,7 +1132,10 @@ struct child_touch {
 static void fuzz_fork(void)
 {
 	struct child_touch t[8];
-	int n = 0;
+	const struct region_model *rg;
+	struct outcome rd;
+	int n = 0, fi;
+	uint64_t at;
 	pid_t pid;
 
 	for (int k = 0; k < 8; k++) {
@@ -1029,11 +1152,27 @@ static void fuzz_fork(void)
 		t[n].sig = touch_expect(mm, t[n].i, t[n].write);
 		n++;
 	}
-	describe("fork(%d touches)", n);
+	/* And a pread() through an inherited file. */
+	fi = pick_file();
+	rg = &m.reg[m.file[fi].reg];
+	at = R(SHADOW_BYTES - 64);
+	rd = read_expect(rg, m.file[fi].mode, P_BUF, 64, at);
+	describe("fork(%d touches, pread(%s, 64, %" PRIu64 ") = %lld)", n, file_name(fi), at,
+		 rd.ret);
 	pid = fork();
 	if (pid == 0) {
+		unsigned char buf[64];
+		ssize_t got = pread(m.file[fi].fd, buf, sizeof(buf), at);
+
+		if (got != rd.ret || (got > 0 && memcmp(buf, rg->shadow + at, got))) {
+			fprintf(stderr, "shmdev-fuzz: child pread of %s at %" PRIu64 ": %zd, expected "
+				"%lld%s\n", file_name(fi), at, got, rd.ret,
+				got == rd.ret ? ", other bytes" : "");
+			_exit(1);
+		}
 		for (int k = 0; k < n; k++) {
 			struct mmap_model *mm = &m.map[t[k].slot];
+			const unsigned char *shadow = m.reg[mm->reg].shadow;
 			uint64_t foff = (mm->pgoff + t[k].i) * psz + t[k].off;
 			unsigned char got = 0;
 			int sig = probe((unsigned char *)mm->p + t[k].i * psz + t[k].off,
@@ -1047,9 +1186,9 @@ static void fuzz_fork(void)
 				_exit(1);
 			}
 			if (sig == -1 && !t[k].write && foff < SHADOW_BYTES &&
-			    got != m.shadow[foff]) {
+			    got != shadow[foff]) {
 				fprintf(stderr, "shmdev-fuzz: child load at offset %" PRIu64
-					": expected 0x%02x, got 0x%02x\n", foff, m.shadow[foff], got);
+					": expected 0x%02x, got 0x%02x\n", foff, shadow[foff], got);
 				_exit(1);
 			}
 		}
@@ -1070,9 +1209,9 @@ static void fuzz_fork(void)
 		if (t[k].sig != -1)
 			continue;
 		if (t[k].write)
-			model_write(foff, &t[k].val, 1);
+			model_write(&m.reg[mm->reg], foff, &t[k].val, 1);
 		else if (mm->pgoff + t[k].i < SHADOW_PAGES)
-			m.resident[mm->pgoff + t[k].i] = true;
+			m.reg[mm->reg].resident[mm->pgoff + t[k].i] = true;
 	}
 }
 
@@ -1208,9 +1347,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: shmdev-fuzz [OPTIONS]\n"
 		"Fuzzes /dev/shmdev from one process whose every call is checked against\n"
-		"a model of the region: the exact return value, data or errno, and for\n"
-		"each touch of a mapping, no signal, SIGBUS or SIGSEGV. Stops at the first\n"
-		"difference and exits 1; exit 2 for bad options.\n"
+		"a model of the regions: the default one and named ones it creates under\n"
+		"names of its own (shmdev-fuzz.PID.*, all unlinked at the end): the exact\n"
+		"return value, data or errno, and for each touch of a mapping, no signal,\n"
+		"SIGBUS or SIGSEGV. Stops at the first difference and exits 1; exit 2 for\n"
+		"bad options.\n"
 		"\n"
 		"  --seed N          random seed (default: time and pid); the same seed\n"
 		"                    makes the same calls with the same expected outcomes\n"
@@ -1220,6 +1361,8 @@ static void usage(FILE *f)
 		"  --chaos N         N unchecked worker processes that map, touch, read\n"
 		"                    and query a read-only file meanwhile (default 2)\n"
 		"  --threads N       the same as --chaos N\n"
+		"                    from the documented one: the length of a name\n"
+		"                    before its '/', OPEN's size before the lookup\n"
 		"  --min-rate R      with --seconds, fail when fewer than R checked calls\n"
 		"                    per second were made (default %d)\n"
 		"  -h, --help        this text\n", DEFAULT_MIN_RATE);
@@ -1236,16 +1379,22 @@ static int setup(void)
 		return -1;
 	}
 	m.max_size = max;
-	m.shadow = calloc(SHADOW_PAGES, psz);
+	for (int i = 0; i < NREGIONS; i++) {
+		m.reg[i].shadow = calloc(SHADOW_PAGES, psz);
+		if (!m.reg[i].shadow)
+			return -1;
+	}
 	ro_page = mmap(NULL, 3 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, HOLE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		    -1, 0);
-	if (!m.shadow || ro_page == MAP_FAILED || hole == MAP_FAILED)
+	if (ro_page == MAP_FAILED || hole == MAP_FAILED)
 		return -1;
 	ro_page += psz;
 	mprotect(ro_page, psz, PROT_READ);
 
-	for (int i = 0; i < NFILES; i++) {
+	for (int i = NDEV; i < NFILES; i++)
+		m.file[i].fd = -1;
+	for (int i = 0; i < NDEV; i++) {
 		m.file[i].mode = O_RDWR;
 		m.file[i].gen = ++m.gens;
 		m.file[i].fd = open("/dev/shmdev", O_RDWR | O_CLOEXEC);
@@ -1264,13 +1413,16 @@ static int setup(void)
 		perror("shmdev-fuzz: setting up the region");
 		return -1;
 	}
-	m.size = 0;
-	m.seq = m.seq0 = info.seq;
-	for (int i = 0; i < NFILES; i++)
+	m.reg[0] = (struct region_model){
+		.used = true, .name = -1, .id = 1, .size = 0, .seq = info.seq,
+		.seq0 = info.seq, .uid = 0, .gid = 0, .mode = 0600,
+		.charged_uid = (uint32_t)-1, .nfiles_other = (int)info.nr_files - NDEV,
+		.path = "/dev/shmdev", .shadow = m.reg[0].shadow,
+	};
+	for (int i = 0; i < NDEV; i++)
 		m.file[i].acked = i ? seq - 1 : seq;
-	m.nfiles_other = info.nr_files - NFILES;
 	m.root = geteuid() == 0;
-	return 0;
+	return names_setup();
 }
 
 int main(int argc, char **argv)
@@ -1295,7 +1447,7 @@ int main(int argc, char **argv)
 
 	m.seed = sd_fresh_seed();
 	m.nchaos = 2;
-	while ((c = getopt_long(argc, argv, "s:t:c:T:n:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:c:T:n:r:Lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': m.seed = strtoull(optarg, NULL, 0); break;
 		case 't': seconds = atof(optarg); break;
@@ -1354,23 +1506,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (m.trace)
-		fprintf(m.trace, "0 start: max_size %" PRIu64 ", %d other files\n",
-			m.max_size, m.nfiles_other);
+		fprintf(m.trace, "0 start: max_size %" PRIu64 ", %d other files, umask %03o\n",
+			m.max_size, m.reg[0].nfiles_other, (unsigned int)m.umask);
 
 	start = sd_now();
 	while (max_calls ? m.calls < max_calls : sd_now() < start + seconds) {
 		uint64_t op = R(100);
 
-		if (op < 35)
+		if (op < 32)
 			fuzz_ioctl();
-		else if (op < 65)
+		else if (op < 60)
 			fuzz_map();
-		else if (op < 95)
+		else if (op < 86)
 			fuzz_io();
-		else if (op < 98)
+		else if (op < 89)
 			fuzz_reopen();
-		else
+		else if (op < 91)
 			fuzz_fork();
+		else
+			fuzz_names_op();
 	}
 	elapsed = sd_now() - start;
 
@@ -1384,13 +1538,15 @@ int main(int argc, char **argv)
 		if (m.map[i].p)
 			munmap(m.map[i].p, m.map[i].pages * psz);
 	for (int i = 0; i < NFILES; i++)
-		close(m.file[i].fd);
+		if (m.file[i].fd >= 0)
+			close(m.file[i].fd);
 	/* Free the pages: the driver's files may all be read-only by now. */
 	c = open("/dev/shmdev", O_RDWR | O_CLOEXEC);
 	if (c < 0 || ioctl(c, SHMDEV_IOC_SET_SIZE, &zero))
 		perror("shmdev-fuzz: emptying the region");
 	if (c >= 0)
 		close(c);
+	names_finish();
 	if (m.trace)
 		fclose(m.trace);
 	printf("shmdev-fuzz: %lu checked calls in %.1f s (%.0f/s), all as the model expected\n",
