@@ -745,9 +745,15 @@ FIXTURE_SETUP(disturb)
 
 FIXTURE_TEARDOWN(disturb)
 {
+	char path[160];
+
 	close(self->fd);
-	if (self->cgroup[0])
+	if (self->cgroup[0]) {
+		/* Thawed, should a failed test have left it frozen. */
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", self->cgroup);
+		write_text(path, "0");
 		rmdir(self->cgroup);
+	}
 }
 
 /* The freezer's cgroup.events says "frozen @want" within 10 s. */
