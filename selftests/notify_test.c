@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Selftests for the notification channel: SHMDEV_IOC_NOTIFY,
- * SHMDEV_IOC_WAIT and poll/epoll, between threads and processes.
+ * Selftests for the notification channel: SHMDEV_IOC_NOTIFY (which needs
+ * a file opened for writing), SHMDEV_IOC_WAIT with relative and absolute
+ * (SHMDEV_WAIT_ABSTIME) timeouts, and poll/epoll, between threads and
+ * processes; a WAIT keeps its deadline across stops, ptrace, the freezer
+ * and signal handlers, and a fatal signal ends it.
  */
 
 #include <poll.h>
