@@ -148,18 +148,6 @@ static bool shmdev_name_remove(struct shmdev_region *region)
 }
 
 /**
- * shmdev_region_named() - whether a region has a name
- * @region: the region
- *
- * Return: true while SHMDEV_IOC_OPEN can find the region by its name; a
- * snapshot.
- */
-bool shmdev_region_named(struct shmdev_region *region)
-{
-	return !!READ_ONCE(region->ns);
-}
-
-/**
  * shmdev_region_bind() - account a new file of a region
  * @region: the region; the caller holds a reference, which the file takes
  *	over

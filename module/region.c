@@ -213,6 +213,18 @@ void shmdev_regions_exit(void)
 }
 
 /**
+ * shmdev_region_named() - whether a region has a name
+ * @region: the region
+ *
+ * Return: true while SHMDEV_IOC_OPEN can find the region by its name
+ * (names.c sets and clears @region->ns); a snapshot.
+ */
+bool shmdev_region_named(struct shmdev_region *region)
+{
+	return !!READ_ONCE(region->ns);
+}
+
+/**
  * shmdev_region_info() - fill the region's part of struct shmdev_info
  * @region: the region
  * @info: filled with everything but the reserved fields

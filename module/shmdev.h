@@ -165,6 +165,7 @@ struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags);
 void shmdev_region_publish(struct shmdev_region *region);
 struct shmdev_region *shmdev_region_get(struct shmdev_region *region);
 void shmdev_region_put(struct shmdev_region *region);
+bool shmdev_region_named(struct shmdev_region *region);
 void shmdev_region_info(struct shmdev_region *region, struct shmdev_info *info);
 void shmdev_regions_show(struct seq_file *m);
 void shmdev_region_list_line(struct seq_file *m, struct shmdev_region *region);
@@ -178,7 +179,6 @@ void shmdev_name_abort(struct shmdev_region *region);
 int shmdev_name_unlink(const struct shmdev_name *args);
 void shmdev_region_bind(struct shmdev_region *region);
 void shmdev_region_unbind(struct shmdev_region *region);
-bool shmdev_region_named(struct shmdev_region *region);
 void shmdev_names_show(struct seq_file *m, struct shmdev_region *def);
 
 /* account.c */

@@ -1163,6 +1163,48 @@ TEST_F(names, unlinked_region_keeps_its_file)
 }
 
 /*
+ * An O_PATH descriptor opened through /proc/self/fd/N holds the region
+ * file's dentry and inode, but not the region: once the last file and the
+ * name are gone the region dies, its pages are freed, and truncate()
+ * through the O_PATH descriptor finds no region (ENOENT) instead of
+ * reaching freed memory or pinning uncharged pages.
+ */
+TEST_F(names, o_path_outlives_region)
+{
+	const char *n = nm(self, "opath");
+	char path[64], opath[64];
+	struct shmdev_info info;
+	struct stat st;
+	int fd, o;
+
+	fd = nopen(self, n, 4 * self->psz, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, pwrite(fd, "x", 1, 0));
+	ASSERT_EQ(0, shmdev_info(fd, &info));
+	EXPECT_EQ(1ULL, info.nr_pages);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	o = open(path, O_PATH);
+	ASSERT_LE(0, o);
+	snprintf(opath, sizeof(opath), "/proc/self/fd/%d", o);
+
+	/* While the region lives, the path reaches it. */
+	ASSERT_EQ(0, truncate(opath, 2 * self->psz));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ((off_t)(2 * self->psz), st.st_size);
+
+	ASSERT_EQ(0, shmdev_unlink_name(self->dev, n));
+	ASSERT_EQ(0, close(fd));
+	/* The region is gone, with its page and its charge. */
+	EXPECT_EQ(0, sd_debugfs_has_region(info.id));
+	EXPECT_EQ(-1, truncate(opath, 8 * self->psz));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, stat(opath, &st));
+	EXPECT_EQ(0, st.st_size);
+	EXPECT_EQ(0, st.st_blocks);
+	close(o);
+}
+
+/*
  * No descriptor left: EMFILE, for an existing name and for a new one,
  * which is then not created.
  */
