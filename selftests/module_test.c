@@ -182,21 +182,6 @@ static int open_named(int ctl, const char *name, __u32 flags, __u64 size)
 	return ioctl(ctl, SHMDEV_IOC_OPEN, &o);
 }
 
-/* Lines of a debugfs table after its header, or -1. */
-static int debugfs_rows(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "re");
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
 /*
  * A named region's file or mapping keeps the module, like the device's;
  * a named region that nobody holds persists (its bytes with it) and keeps
@@ -239,8 +224,8 @@ TEST_F(mod, named_region_lifetime)
 	close(fd);
 	close(ctl);
 	if (!access("/sys/kernel/debug/shmdev/regions", R_OK)) {
-		EXPECT_EQ(2, debugfs_rows("/sys/kernel/debug/shmdev/regions"));
-		EXPECT_EQ(1, debugfs_rows("/sys/kernel/debug/shmdev/users"));
+		EXPECT_EQ(2, sd_table_rows("/sys/kernel/debug/shmdev/regions"));
+		EXPECT_EQ(1, sd_table_rows("/sys/kernel/debug/shmdev/users"));
 	}
 
 	/*
@@ -266,8 +251,8 @@ TEST_F(mod, named_region_lifetime)
 	close(ctl);
 	if (!access("/sys/kernel/debug/shmdev/regions", R_OK)) {
 		/* The default region alone, empty: nobody is charged. */
-		EXPECT_EQ(1, debugfs_rows("/sys/kernel/debug/shmdev/regions"));
-		EXPECT_EQ(0, debugfs_rows("/sys/kernel/debug/shmdev/users"));
+		EXPECT_EQ(1, sd_table_rows("/sys/kernel/debug/shmdev/regions"));
+		EXPECT_EQ(0, sd_table_rows("/sys/kernel/debug/shmdev/users"));
 	}
 }
 

@@ -345,6 +345,21 @@ static inline int sd_debugfs_has_region(unsigned int id)
 	return found;
 }
 
+/* Lines of a text file after its header line (a table), or -1. */
+static inline int sd_table_rows(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* The number of regions in debugfs shmdev/regions, or -errno. */
 static inline int sd_debugfs_count_regions(void)
 {

@@ -1233,21 +1233,6 @@ static void named_worker(struct ncontrol *c, int id, double end, uint64_t seed)
 	_exit(c->f.failed ? 1 : 0);
 }
 
-/* Lines of a text file after its header, or -1. */
-static int table_rows(const char *path)
-{
-	char line[512];
-	FILE *f = fopen(path, "re");
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
 /* The debugfs users table, header left out, as one string. */
 static void users_table(char *out, size_t len)
 {
@@ -1345,7 +1330,7 @@ TEST_F_TIMEOUT(stress, named, 3600)
 
 	debugfs = !access(DEBUGFS_SHMDEV "/regions", R_OK) &&
 		  !access(DEBUGFS_SHMDEV "/users", R_OK);
-	rows0 = table_rows(DEBUGFS_SHMDEV "/regions");
+	rows0 = sd_table_rows(DEBUGFS_SHMDEV "/regions");
 	users_table(users0, sizeof(users0));
 
 	sd_rng_seed(&rng, seed ^ 0x6e616d6564ULL);
@@ -1409,7 +1394,7 @@ TEST_F_TIMEOUT(stress, named, 3600)
 	 */
 	if (debugfs) {
 		for (double until = sd_now() + 5; sd_now() < until; usleep(20000)) {
-			rows1 = table_rows(DEBUGFS_SHMDEV "/regions");
+			rows1 = sd_table_rows(DEBUGFS_SHMDEV "/regions");
 			users_table(users1, sizeof(users1));
 			if (rows1 == rows0 && !strcmp(users0, users1))
 				break;
