@@ -192,8 +192,10 @@ fi
 
 # Another process unlinks the run's names behind its back: the run must
 # stop at a call whose outcome that changed (within 50 s: a loaded machine
-# makes fewer calls). The run is stopped meanwhile, so that it never sees
-# shmdevctl's own file of the default region.
+# makes fewer calls): a call on the name, the listing, a region's flags,
+# or the charge that the unlinked region gave back when it died. The run
+# is stopped meanwhile, so that it never sees shmdevctl's own file of the
+# default region.
 shmdev-fuzz --seed 14 --seconds 60 --chaos 0 >"$tmp/h.out" 2>"$tmp/h.err" &
 pid=$!
 sleep 1
@@ -208,7 +210,7 @@ done
 wait $pid
 status=$?
 if [ "$status" -eq 1 ] && [ $i -lt 50 ] &&
-	grep -Eq '^shmdev-fuzz: call [0-9]*: .*(OPEN|UNLINK|regions|: flags|as uid)' "$tmp/h.err"; then
+	grep -Eq '^shmdev-fuzz: call [0-9]*: .*(OPEN|UNLINK|regions|users|: flags|as uid)' "$tmp/h.err"; then
 	ok "a name unlinked behind the run's back is reported"
 	grep -m1 '^shmdev-fuzz: call' "$tmp/h.err" | sed 's/^/# /'
 else
