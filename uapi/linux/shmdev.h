@@ -81,6 +81,7 @@ struct shmdev_info {
 #define SHMDEV_INFO_DEFAULT	0x1	/* the default region of /dev/shmdev */
 #define SHMDEV_INFO_NAMED	0x2	/* has a name that SHMDEV_IOC_OPEN finds */
 #define SHMDEV_INFO_AUTOREMOVE	0x4	/* created with SHMDEV_OPEN_AUTOREMOVE */
+#define SHMDEV_INFO_NOHUGE	0x8	/* created with SHMDEV_OPEN_NOHUGE */
 
 /* Flags of struct shmdev_page_info. */
 #define SHMDEV_PAGE_RESIDENT	0x01	/* in the region's page cache */
@@ -89,6 +90,7 @@ struct shmdev_info {
 #define SHMDEV_PAGE_LRU		0x08	/* PG_lru: on an LRU list */
 #define SHMDEV_PAGE_UNEVICTABLE	0x10	/* PG_unevictable */
 #define SHMDEV_PAGE_UPTODATE	0x20	/* PG_uptodate */
+#define SHMDEV_PAGE_PMD_MAPPED	0x40	/* its huge folio is mapped by a PMD */
 
 /**
  * struct shmdev_page_info - state of one page of a region
@@ -135,6 +137,8 @@ struct shmdev_page_query {
 #define SHMDEV_OPEN_CLOEXEC	0x08	/* the new fd is close-on-exec */
 /* With CREATE: the name goes away when the last file and mapping close. */
 #define SHMDEV_OPEN_AUTOREMOVE	0x10
+/* With CREATE: the region's pages are never huge (PMD-size) folios. */
+#define SHMDEV_OPEN_NOHUGE	0x20
 
 /**
  * struct shmdev_open - argument of %SHMDEV_IOC_OPEN
@@ -164,6 +168,37 @@ struct shmdev_name {
 };
 
 /*
+ * The control page: one page that mmap() maps at file offset
+ * SHMDEV_CTRL_OFFSET (length one page), shared by every file of a region.
+ * It holds the region's notification sequence, which a notifier may
+ * increment in place instead of calling %SHMDEV_IOC_NOTIFY, and tells
+ * whether a task may be asleep on the region's wait queue, so that such a
+ * notifier calls %SHMDEV_IOC_WAKE only then. A file opened read-only maps
+ * it read-only. Offsets from SHMDEV_CTRL_OFFSET on are never region data.
+ */
+#define SHMDEV_CTRL_OFFSET	(1ULL << 42)
+
+/**
+ * struct shmdev_ctrl - the start of the control page
+ * @seq: the region's notification sequence; %SHMDEV_IOC_NOTIFY increments
+ *	it, and so may userspace, with an atomic fetch-and-add
+ * @waiting: nonzero while a task may be asleep in %SHMDEV_IOC_WAIT or in
+ *	poll() on the region; written by the kernel only
+ * @pad: 0
+ *
+ * A notifier that increments @seq itself must then (after a full memory
+ * barrier, which a sequentially consistent fetch-and-add provides) read
+ * @waiting, and call %SHMDEV_IOC_WAKE when it is nonzero; the kernel
+ * publishes @waiting before it reads @seq and goes to sleep. The rest of
+ * the page reads as zero.
+ */
+struct shmdev_ctrl {
+	__u64 seq;
+	__u32 waiting;
+	__u32 pad;
+};
+
+/*
  * The ioctl type code 0xBE is not assigned in the kernel's
  * Documentation/userspace-api/ioctl/ioctl-number.rst; shmdev uses numbers
  * 0x00 to 0x1F of it (Documentation/userspace-api/shmdev.rst).
@@ -178,5 +213,6 @@ struct shmdev_name {
 #define SHMDEV_IOC_PAGE_INFO	_IOWR(SHMDEV_IOC_MAGIC, 0x05, struct shmdev_page_query)
 #define SHMDEV_IOC_OPEN		_IOW(SHMDEV_IOC_MAGIC, 0x06, struct shmdev_open)
 #define SHMDEV_IOC_UNLINK	_IOW(SHMDEV_IOC_MAGIC, 0x07, struct shmdev_name)
+#define SHMDEV_IOC_WAKE		_IO(SHMDEV_IOC_MAGIC, 0x08)
 
 #endif /* _UAPI_LINUX_SHMDEV_H */
