@@ -129,18 +129,57 @@ static inline struct folio *shmdev_get_folio(struct address_space *mapping,
 }
 
 /*
- * shmdev_folio_mapcount() - page table entries that map @folio.
+ * shmdev_folio_mapcount() - page table entries that map any page of @folio,
+ * a PMD mapping of a huge folio counting once.
  *
- * 6.1 does not export folio_mapcount(); there the mapcount of an order-0
- * folio, all the module allocates, is its page's.
+ * 6.1 does not export folio_mapcount(); there it is the folio's entire
+ * (PMD) mapcount plus each page's own.
  */
 static inline int shmdev_folio_mapcount(struct folio *folio)
 {
 #if KERNEL_VERSION(6, 9, 0) > LINUX_VERSION_CODE
-	return page_mapcount(&folio->page);
+	long i, n;
+	int sum;
+
+	if (!folio_test_large(folio))
+		return page_mapcount(&folio->page);
+	n = folio_nr_pages(folio);
+	sum = folio_entire_mapcount(folio);
+	for (i = 0; i < n; i++)
+		sum += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+	return sum;
 #else
 	return folio_mapcount(folio);
 #endif
 }
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * shmdev_vma_huge_ok() - may a fault at @addr of @vma map a PMD-size folio?
+ *
+ * The PMD-aligned 2 MiB around @addr must lie inside @vma at a file offset
+ * that is a multiple of 2 MiB, and neither madvise(MADV_NOHUGEPAGE) nor
+ * prctl(PR_SET_THP_DISABLE) may forbid it. 6.12's finish_fault() checks
+ * the last two itself; 6.1's does not.
+ */
+static inline bool shmdev_vma_huge_ok(struct vm_area_struct *vma,
+				      unsigned long addr)
+{
+	if ((vma->vm_flags & VM_NOHUGEPAGE) ||
+	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+#if KERNEL_VERSION(6, 8, 0) > LINUX_VERSION_CODE
+	return transhuge_vma_suitable(vma, addr);
+#else
+	return thp_vma_suitable_order(vma, addr, HPAGE_PMD_ORDER);
+#endif
+}
+
+/* Is @folio mapped by a PMD anywhere? */
+static inline bool shmdev_folio_pmd_mapped(struct folio *folio)
+{
+	return folio_test_large(folio) && folio_entire_mapcount(folio) > 0;
+}
+#endif
 
 #endif /* SHMDEV_COMPAT_H */

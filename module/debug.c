@@ -30,6 +30,9 @@ DEFINE_PER_CPU(struct shmdev_stats, shmdev_stats);
 static const char *const shmdev_stat_names[SHMDEV_NR_STATS] = {
 	[SHMDEV_STAT_PAGES_ALLOCATED]	= "pages_allocated",
 	[SHMDEV_STAT_PAGES_FREED]	= "pages_freed",
+	[SHMDEV_STAT_HUGE_ALLOCATED]	= "huge_allocated",
+	[SHMDEV_STAT_HUGE_FALLBACKS]	= "huge_fallbacks",
+	[SHMDEV_STAT_HUGE_COPIED]	= "huge_copied",
 	[SHMDEV_STAT_FAULTS]		= "faults",
 	[SHMDEV_STAT_SIGBUS]		= "sigbus",
 	[SHMDEV_STAT_RESIZES]		= "resizes",

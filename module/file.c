@@ -305,7 +305,7 @@ static long shmdev_ioc_wait(struct shmdev_file *sf, void __user *argp)
 
 #define SHMDEV_OPEN_FLAGS	(SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL | \
 				 SHMDEV_OPEN_RDONLY | SHMDEV_OPEN_CLOEXEC | \
-				 SHMDEV_OPEN_AUTOREMOVE)
+				 SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_NOHUGE)
 
 static long shmdev_ioc_open(void __user *argp)
 {
@@ -317,9 +317,10 @@ static long shmdev_ioc_open(void __user *argp)
 	if ((args.flags & ~SHMDEV_OPEN_FLAGS) ||
 	    memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
-	/* EXCL and AUTOREMOVE describe a creation. */
+	/* EXCL, AUTOREMOVE and NOHUGE describe a creation. */
 	if (!(args.flags & SHMDEV_OPEN_CREATE) &&
-	    (args.flags & (SHMDEV_OPEN_EXCL | SHMDEV_OPEN_AUTOREMOVE)))
+	    (args.flags & (SHMDEV_OPEN_EXCL | SHMDEV_OPEN_AUTOREMOVE |
+			   SHMDEV_OPEN_NOHUGE)))
 		return -EINVAL;
 	if ((args.flags & SHMDEV_OPEN_CREATE) && (args.mode & ~0777))
 		return -EINVAL;
@@ -383,6 +384,8 @@ const struct file_operations shmdev_fops = {
 	.open		= shmdev_open,
 	.release	= shmdev_release,
 	.mmap		= shmdev_mmap,
+	/* 2 MiB-aligned mappings, so that huge folios map with one PMD. */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.read_iter	= shmdev_read_iter,
 	.write_iter	= shmdev_write_iter,
 	.llseek		= shmdev_llseek,

@@ -128,7 +128,8 @@ ssize_t shmdev_region_write(struct shmdev_region *region, struct kiocb *iocb,
 			break;
 		}
 		bytes = min_t(loff_t, bytes, size - pos);
-		folio = shmdev_region_folio(region, pos >> PAGE_SHIFT, &allocated);
+		folio = shmdev_region_folio(region, pos >> PAGE_SHIFT, true,
+					    &allocated);
 		if (IS_ERR(folio)) {
 			filemap_invalidate_unlock_shared(mapping);
 			err = PTR_ERR(folio);

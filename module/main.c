@@ -118,6 +118,17 @@ module_param_cb(max_total_size, &max_total_size_ops, &shmdev_max_total_size, 064
 MODULE_PARM_DESC(max_total_size,
 		 "Bytes all regions together may reserve (default: 0 at load, meaning the machine's RAM)");
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * Whether faults and writes may allocate PMD-size folios (pages.c); read
+ * at each allocation, so turning it off affects only later allocations.
+ */
+bool shmdev_huge_pages = true;
+module_param_named(huge_pages, shmdev_huge_pages, bool, 0644);
+MODULE_PARM_DESC(huge_pages,
+		 "Back each whole, aligned 2 MiB of a region with one huge page where one can be had (default: Y)");
+#endif
+
 static struct miscdevice shmdev_misc = {
 	.minor		= MISC_DYNAMIC_MINOR,
 	.name		= "shmdev",

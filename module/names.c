@@ -204,6 +204,8 @@ static struct shmdev_region *shmdev_name_create(const struct shmdev_open *args,
 
 	if (args->flags & SHMDEV_OPEN_AUTOREMOVE)
 		flags |= SHMDEV_INFO_AUTOREMOVE;
+	if (args->flags & SHMDEV_OPEN_NOHUGE)
+		flags |= SHMDEV_INFO_NOHUGE;
 	region = shmdev_region_create(args->mode & ~current_umask(), flags);
 	if (IS_ERR(region)) {
 		kfree(new_ns);

@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
+#include <linux/slab.h>
 
 #include "compat.h"
 #include "shmdev.h"
@@ -37,6 +38,31 @@
  * stays dirty (drop_caches, fadvise and invalidation skip dirty pages);
  * noop_dirty_folio() sets the flag without writeback accounting. Pages
  * are movable: compaction migrates them with filemap_migrate_folio().
+ *
+ * Huge pages
+ * ==========
+ *
+ * Where the kernel has transparent huge pages, a fault (or write()) on a
+ * missing page first tries a PMD-size folio (2 MiB on x86-64) for the
+ * aligned range around it, when that whole range lies below the size, the
+ * module parameter huge_pages is on and the region was not created with
+ * SHMDEV_OPEN_NOHUGE; a fault also needs the VMA to map the range at a
+ * 2 MiB-aligned address (the module places mappings so:
+ * thp_get_unmapped_area() in file.c) and no MADV_NOHUGEPAGE. The
+ * allocation neither reclaims nor compacts, and whatever fails (no free
+ * huge page, a small page already in the range, the memcg charge) falls
+ * back to a small page, without error. The core fault code then maps the
+ * folio with one PMD entry, or with PTEs where the PMD is already a page
+ * table. khugepaged never collapses these mappings: huge folios exist
+ * only where the first touch made them.
+ *
+ * No huge folio ever straddles the size. The kernel would split one on a
+ * shrink that cuts it, and splitting a dirty page-cache folio whose tail
+ * is dropped does writeback accounting through the inode's writeback
+ * context, which this inode has none of (it has no backing store). So a
+ * shrink that cuts a huge folio copies the pages it keeps into small
+ * folios, removes the huge folio whole, and adds the copies in its place
+ * (shmdev_shrink_huge()).
  *
  * Locking
  * =======
@@ -70,7 +96,8 @@
  */
 static void shmdev_free_folio(struct folio *folio)
 {
-	shmdev_count(SHMDEV_STAT_PAGES_FREED);
+	this_cpu_add(shmdev_stats.count[SHMDEV_STAT_PAGES_FREED],
+		     folio_nr_pages(folio));
 	trace_shmdev_page_free(folio->index, folio_pfn(folio));
 }
 
@@ -84,12 +111,17 @@ static const struct address_space_operations shmdev_aops = {
  * shmdev_pages_init_mapping() - set up the page cache of a region's inode
  * @mapping: the inode's address_space
  *
- * Movable pages, never evicted (see "Pages" above).
+ * Movable pages, never evicted (see "Pages" above), huge where the
+ * kernel has transparent huge pages.
  */
 void shmdev_pages_init_mapping(struct address_space *mapping)
 {
 	mapping->a_ops = &shmdev_aops;
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	/* Folios of any order up to PMD size; a plain write to the flags. */
+	mapping_set_large_folios(mapping);
+#endif
 	mapping_set_unevictable(mapping);
 }
 
@@ -110,11 +142,53 @@ static pgoff_t shmdev_pages_in(struct inode *inode)
 	return DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE);
 }
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/*
+ * A PMD-size folio for the aligned range holding @index, added to the page
+ * cache and locked; NULL when the range does not lie whole below the
+ * size, huge pages are off, or one cannot be had now.
+ */
+static struct folio *shmdev_add_huge(struct shmdev_region *region,
+				     pgoff_t index)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	pgoff_t hindex = round_down(index, HPAGE_PMD_NR);
+	struct folio *folio;
+
+	if (!READ_ONCE(shmdev_huge_pages) || (region->flags & SHMDEV_INFO_NOHUGE) ||
+	    hindex + HPAGE_PMD_NR > shmdev_pages_in(region->inode))
+		return NULL;
+
+	/* Neither reclaim nor compaction: a small page is always fine. */
+	folio = filemap_alloc_folio(GFP_TRANSHUGE_LIGHT | __GFP_ZERO,
+				    HPAGE_PMD_ORDER);
+	if (folio) {
+		__folio_mark_uptodate(folio);
+		/* -EEXIST when a small page is already in the range. */
+		if (!filemap_add_folio(mapping, folio, hindex, GFP_TRANSHUGE_LIGHT))
+			return folio;
+		folio_put(folio);
+	}
+	shmdev_count(SHMDEV_STAT_HUGE_FALLBACKS);
+	return NULL;
+}
+#else
+static struct folio *shmdev_add_huge(struct shmdev_region *region,
+				     pgoff_t index)
+{
+	return NULL;
+}
+#endif
+
 /**
  * shmdev_region_folio() - the folio at an index, allocated if absent
  * @region: the region
  * @index: the page
+ * @huge: a PMD-size folio may be allocated for the range around @index
  * @allocated: set when this call allocated the folio
+ *
+ * The folio may be a huge one that holds @index among others:
+ * folio_file_page() gives the page.
  *
  * Return: the folio, locked and with a reference, or ERR_PTR(-ERANGE)
  * when @index is beyond the size, or another ERR_PTR().
@@ -122,7 +196,7 @@ static pgoff_t shmdev_pages_in(struct inode *inode)
  * exclusive.
  */
 struct folio *shmdev_region_folio(struct shmdev_region *region,
-				  pgoff_t index, bool *allocated)
+				  pgoff_t index, bool huge, bool *allocated)
 {
 	struct address_space *mapping = region->inode->i_mapping;
 	gfp_t gfp = mapping_gfp_mask(mapping);
@@ -138,6 +212,9 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 		if (folio)
 			return folio;
 
+		folio = huge ? shmdev_add_huge(region, index) : NULL;
+		if (folio)
+			break;
 		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
 		if (!folio)
 			return ERR_PTR(-ENOMEM);
@@ -154,9 +231,143 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 	/* Dirty for as long as it is in the page cache: never dropped. */
 	folio_mark_dirty(folio);
 	*allocated = true;
-	shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
-	trace_shmdev_page_alloc(region->id, index, folio_pfn(folio));
+	this_cpu_add(shmdev_stats.count[SHMDEV_STAT_PAGES_ALLOCATED],
+		     folio_nr_pages(folio));
+	if (folio_test_large(folio))
+		shmdev_count(SHMDEV_STAT_HUGE_ALLOCATED);
+	trace_shmdev_page_alloc(region->id, folio->index, folio_pfn(folio));
 	return folio;
+}
+
+/*
+ * As truncate_pagecache(), but only up to the region's maximum size: the
+ * control page's mapping lies beyond it and must keep its page. Unmaps
+ * the pages from @from on in every process, removes them (zeroing the
+ * tail of a page cut by @from), and unmaps again what a racing fault
+ * mapped before a page went.
+ */
+static void shmdev_truncate(struct shmdev_region *region, loff_t from)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	loff_t hole = round_up(from, PAGE_SIZE), end = region->max_size;
+
+	lockdep_assert_held_write(&mapping->invalidate_lock);
+	if (hole < end)
+		unmap_mapping_range(mapping, hole, end - hole, 1);
+	truncate_inode_pages_range(mapping, from, end - 1);
+	if (hole < end)
+		unmap_mapping_range(mapping, hole, end - hole, 1);
+}
+
+/*
+ * A shrink to @size that cuts a huge folio: the pages of that folio that
+ * stay, copied out beforehand so that the shrink cannot fail half-way.
+ * @huge is the folio (with a reference), @pages its first @nr pages'
+ * copies-to-be, allocated and not yet filled.
+ */
+struct shmdev_cut {
+	struct folio *huge;
+	struct folio **pages;
+	unsigned int nr;
+};
+
+/* Drops what @cut still holds: copies not added, and the huge folio. */
+static void shmdev_cut_free(struct shmdev_cut *cut)
+{
+	unsigned int i;
+
+	for (i = 0; cut->pages && i < cut->nr; i++)
+		if (cut->pages[i])
+			folio_put(cut->pages[i]);
+	kfree(cut->pages);
+	if (cut->huge)
+		folio_put(cut->huge);
+	memset(cut, 0, sizeof(*cut));
+}
+
+/*
+ * Finds the huge folio that a shrink to @size would cut, if any, and
+ * allocates the small folios its kept pages go to. Nothing is changed.
+ * Return: 0 (@cut->huge NULL when no folio is cut), or -ENOMEM.
+ */
+static int shmdev_cut_prepare(struct shmdev_region *region, u64 size,
+			      struct shmdev_cut *cut)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	pgoff_t keep = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	struct folio *folio;
+	unsigned int i;
+
+	lockdep_assert_held_write(&mapping->invalidate_lock);
+	memset(cut, 0, sizeof(*cut));
+	folio = shmdev_get_folio(mapping, keep);
+	if (!folio)
+		return 0;
+	if (!folio_test_large(folio) || folio->index >= keep) {
+		folio_put(folio);
+		return 0;
+	}
+	cut->huge = folio;
+	cut->nr = keep - folio->index;
+	cut->pages = kcalloc(cut->nr, sizeof(*cut->pages), GFP_KERNEL);
+	if (!cut->pages)
+		goto nomem;
+	for (i = 0; i < cut->nr; i++) {
+		cut->pages[i] = filemap_alloc_folio(gfp, 0);
+		if (!cut->pages[i])
+			goto nomem;
+	}
+	return 0;
+
+nomem:
+	shmdev_cut_free(cut);
+	return -ENOMEM;
+}
+
+/*
+ * Shrinks the page cache to @size when that cuts @cut->huge. Removing the
+ * huge folio whole first (truncation from its first byte, so the kernel
+ * never splits it) unmaps it from every process and lets no fault map it
+ * again, so its data is final; only then are the kept pages copied, the
+ * tail of the last one beyond @size zeroed, and the copies added. Faults
+ * in the range meanwhile find no page and wait for invalidate_lock.
+ */
+static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
+			       struct shmdev_cut *cut)
+{
+	struct address_space *mapping = region->inode->i_mapping;
+	pgoff_t start = cut->huge->index;
+	size_t tail = offset_in_page(size);
+	unsigned int i;
+	int err;
+
+	lockdep_assert_held_write(&mapping->invalidate_lock);
+	shmdev_truncate(region, folio_pos(cut->huge));
+	for (i = 0; i < cut->nr; i++) {
+		struct folio *folio = cut->pages[i];
+
+		copy_highpage(folio_page(folio, 0), folio_page(cut->huge, i));
+		if (i == cut->nr - 1 && tail)
+			folio_zero_range(folio, tail, PAGE_SIZE - tail);
+		__folio_mark_uptodate(folio);
+		/*
+		 * Nothing else can add a page here (invalidate_lock), and the
+		 * memcg is charged even above its limit: the huge folio just
+		 * gave back more than this.
+		 */
+		err = filemap_add_folio(mapping, folio, start + i,
+					mapping_gfp_mask(mapping) | __GFP_NOFAIL);
+		if (WARN_ON_ONCE(err))
+			continue;
+		cut->pages[i] = NULL;
+		folio_mark_dirty(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+		shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
+	}
+	shmdev_count(SHMDEV_STAT_HUGE_COPIED);
+	shmdev_cut_free(cut);
 }
 
 /**
@@ -176,6 +387,7 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 {
 	struct inode *inode = region->inode;
 	struct address_space *mapping = inode->i_mapping;
+	struct shmdev_cut cut = {};
 	unsigned long nrpages;
 	u64 old;
 	int err;
@@ -184,12 +396,15 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 		return -EFBIG;
 
 	filemap_invalidate_lock(mapping);
-	err = shmdev_charge_resize(region, size);
+	old = i_size_read(inode);
+	err = size < old ? shmdev_cut_prepare(region, size, &cut) : 0;
+	if (!err)
+		err = shmdev_charge_resize(region, size);
 	if (err) {
+		shmdev_cut_free(&cut);
 		filemap_invalidate_unlock(mapping);
 		return err;
 	}
-	old = i_size_read(inode);
 	/* No page is added while invalidate_lock is held exclusive. */
 	nrpages = READ_ONCE(mapping->nrpages);
 	i_size_write(inode, size);
@@ -197,8 +412,10 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	 * Unmaps, then removes, the pages beyond the new size; locks each
 	 * folio, so it waits for faults that are mapping one of them.
 	 */
-	if (size < old)
-		truncate_pagecache(inode, size);
+	if (cut.huge)
+		shmdev_shrink_huge(region, size, &cut);
+	else if (size < old)
+		shmdev_truncate(region, size);
 	trace_shmdev_resize(region->id, old, size,
 			    nrpages - READ_ONCE(mapping->nrpages));
 	filemap_invalidate_unlock(mapping);
@@ -248,6 +465,10 @@ void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 		info->flags |= SHMDEV_PAGE_UNEVICTABLE;
 	if (folio_test_uptodate(folio))
 		info->flags |= SHMDEV_PAGE_UPTODATE;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (shmdev_folio_pmd_mapped(folio))
+		info->flags |= SHMDEV_PAGE_PMD_MAPPED;
+#endif
 	info->refcount = folio_ref_count(folio) - 1;
 	info->mapcount = shmdev_folio_mapcount(folio);
 	info->order = folio_order(folio);
@@ -267,7 +488,7 @@ static struct shmdev_region *shmdev_vma_region(struct vm_area_struct *vma)
  * truncation, which re-checks the mapping and the size below.
  */
 static struct folio *shmdev_fault_resident(struct address_space *mapping,
-					   pgoff_t index, vm_fault_t *ret)
+					   pgoff_t index)
 {
 	struct folio *folio = shmdev_lock_folio(mapping, index);
 
@@ -280,12 +501,25 @@ static struct folio *shmdev_fault_resident(struct address_space *mapping,
 		return NULL;
 	}
 	if (unlikely(index >= shmdev_pages_in(mapping->host))) {
+		/*
+		 * Beyond the size, or a shrink is under way: the slow path
+		 * waits for it and answers with the final size.
+		 */
 		folio_unlock(folio);
 		folio_put(folio);
-		*ret = VM_FAULT_SIGBUS;
 		return NULL;
 	}
 	return folio;
+}
+
+/* May this fault allocate a PMD-size folio? See "Huge pages" above. */
+static bool shmdev_fault_huge_ok(struct vm_fault *vmf)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	return shmdev_vma_huge_ok(vmf->vma, vmf->address);
+#else
+	return false;
+#endif
 }
 
 /*
@@ -305,10 +539,11 @@ static vm_fault_t shmdev_fault(struct vm_fault *vmf)
 	this_cpu_inc(*region->nr_faults);
 	shmdev_count(SHMDEV_STAT_FAULTS);
 
-	folio = shmdev_fault_resident(mapping, vmf->pgoff, &ret);
-	if (!folio && !ret) {
+	folio = shmdev_fault_resident(mapping, vmf->pgoff);
+	if (!folio) {
 		filemap_invalidate_lock_shared(mapping);
-		folio = shmdev_region_folio(region, vmf->pgoff, &allocated);
+		folio = shmdev_region_folio(region, vmf->pgoff,
+					    shmdev_fault_huge_ok(vmf), &allocated);
 		filemap_invalidate_unlock_shared(mapping);
 		if (IS_ERR(folio)) {
 			ret = PTR_ERR(folio) == -ERANGE ? VM_FAULT_SIGBUS :
@@ -320,6 +555,9 @@ static vm_fault_t shmdev_fault(struct vm_fault *vmf)
 		/*
 		 * Handed over locked, with a reference that the page table
 		 * entry keeps; truncation cannot remove the folio meanwhile.
+		 * For a page of a huge folio, finish_fault() maps the whole
+		 * folio with one PMD entry when the VMA allows and no page
+		 * table is there yet.
 		 */
 		vmf->page = folio_file_page(folio, vmf->pgoff);
 		ret = VM_FAULT_LOCKED;
@@ -376,7 +614,7 @@ int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma)
  * @region: the region
  *
  * Counted in the mapping's i_mmap tree, where the VFS links every VMA of
- * the region's files, rather than by ->open and ->close: a VMA that is
+ * the region's files (of which those of the control page do not count), rather than by ->open and ->close: a VMA that is
  * merged into its neighbour right after ->mmap (its flags changed there)
  * is freed without ->close.
  *
@@ -390,8 +628,13 @@ unsigned int shmdev_region_nr_mappings(struct shmdev_region *region)
 	unsigned int n = 0;
 
 	i_mmap_lock_read(mapping);
-	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node))
-		n++;
+	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
+		struct vm_area_struct *vma = rb_entry(node, struct vm_area_struct,
+						      shared.rb);
+
+		/* Not the control page's (notify.c). */
+		n += vma->vm_ops == &shmdev_vm_ops;
+	}
 	i_mmap_unlock_read(mapping);
 	return n;
 }

@@ -62,7 +62,8 @@ struct shmdev_region *shmdev_default_region;
  * shmdev_region_create() - create an empty region
  * @mode: permission bits; the owner and group are the caller's fsuid and
  *	fsgid
- * @flags: SHMDEV_INFO_DEFAULT or SHMDEV_INFO_AUTOREMOVE, or 0
+ * @flags: SHMDEV_INFO_DEFAULT, or SHMDEV_INFO_AUTOREMOVE and
+ *	SHMDEV_INFO_NOHUGE, or 0
  *
  * The region has size 0, no name, no charge, and no id until
  * shmdev_region_publish(), which must follow before its first file.

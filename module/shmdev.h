@@ -52,7 +52,8 @@ struct shmdev_name_key {
  * @refcount: references to the region; see "Lifetime" in region.c
  * @id: number of the region in listings, fdinfo and trace events; the
  *	default region is 1. Fixed at creation.
- * @flags: SHMDEV_INFO_DEFAULT and SHMDEV_INFO_AUTOREMOVE; fixed at creation
+ * @flags: SHMDEV_INFO_DEFAULT, SHMDEV_INFO_AUTOREMOVE and
+ *	SHMDEV_INFO_NOHUGE; fixed at creation
  * @cuid: creator's fsuid, which may unlink the name; fixed at creation
  * @node: in the list of all regions, under shmdev_regions_lock (region.c)
  * @inode: private inode of the shmdev pseudo file system; its page cache
@@ -121,6 +122,9 @@ struct shmdev_region {
 enum shmdev_stat {
 	SHMDEV_STAT_PAGES_ALLOCATED,	/* pages added to a region's page cache */
 	SHMDEV_STAT_PAGES_FREED,	/* pages removed from it */
+	SHMDEV_STAT_HUGE_ALLOCATED,	/* PMD-size folios among those pages */
+	SHMDEV_STAT_HUGE_FALLBACKS,	/* huge folios tried, small ones used */
+	SHMDEV_STAT_HUGE_COPIED,	/* huge folios a shrink cut, copied out */
 	SHMDEV_STAT_FAULTS,		/* calls of the fault handler */
 	SHMDEV_STAT_SIGBUS,		/* faults answered VM_FAULT_SIGBUS */
 	SHMDEV_STAT_RESIZES,		/* successful size changes */
@@ -153,6 +157,9 @@ static inline void shmdev_count(enum shmdev_stat stat)
 extern u64 shmdev_max_size;
 extern unsigned int shmdev_max_regions;
 extern u64 shmdev_max_total_size;
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+extern bool shmdev_huge_pages;
+#endif
 
 /* file.c */
 extern const struct file_operations shmdev_fops;
@@ -205,7 +212,7 @@ u64 shmdev_region_size(struct shmdev_region *region);
 int shmdev_region_set_size(struct shmdev_region *region, u64 size);
 u64 shmdev_region_page_count(struct shmdev_region *region);
 struct folio *shmdev_region_folio(struct shmdev_region *region,
-				  pgoff_t index, bool *allocated);
+				  pgoff_t index, bool huge, bool *allocated);
 void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 			     bool show_pfn, struct shmdev_page_info *info);
 int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma);
