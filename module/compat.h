@@ -132,8 +132,9 @@ static inline struct folio *shmdev_get_folio(struct address_space *mapping,
  * shmdev_folio_mapcount() - page table entries that map any page of @folio,
  * a PMD mapping of a huge folio counting once.
  *
- * 6.1 does not export folio_mapcount(); there it is the folio's entire
- * (PMD) mapcount plus each page's own.
+ * 6.1 does not export folio_mapcount(); there it is the sum of each
+ * page's mapcount, which includes the folio's PMD mappings, less the PMD
+ * mappings counted more than once.
  */
 static inline int shmdev_folio_mapcount(struct folio *folio)
 {
@@ -143,10 +144,11 @@ static inline int shmdev_folio_mapcount(struct folio *folio)
 
 	if (!folio_test_large(folio))
 		return page_mapcount(&folio->page);
+	/* Each page's count includes the PMD mappings: count those once. */
 	n = folio_nr_pages(folio);
-	sum = folio_entire_mapcount(folio);
+	sum = -(n - 1) * folio_entire_mapcount(folio);
 	for (i = 0; i < n; i++)
-		sum += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+		sum += page_mapcount(folio_page(folio, i));
 	return sum;
 #else
 	return folio_mapcount(folio);
