@@ -273,11 +273,12 @@ TEST_F(names, open_bad_arguments_change_nothing)
 		int err;
 		const char *what;
 	} cases[] = {
-		{ make_open(fresh, strlen(fresh), 0, CR | 0x20, 0600), EINVAL, "flag 0x20" },
+		{ make_open(fresh, strlen(fresh), 0, CR | 0x40, 0600), EINVAL, "flag 0x40" },
 		{ make_open(fresh, strlen(fresh), 0, CR | 0x80000000, 0600), EINVAL, "flag bit 31" },
 		{ make_open(fresh, strlen(fresh), 0, 0x40, 0600), EINVAL, "flag 0x40 alone" },
 		{ make_open(fresh, strlen(fresh), 0, SHMDEV_OPEN_EXCL, 0600), EINVAL, "EXCL without CREATE" },
 		{ make_open(fresh, strlen(fresh), 0, SHMDEV_OPEN_AUTOREMOVE, 0600), EINVAL, "AUTOREMOVE without CREATE" },
+		{ make_open(fresh, strlen(fresh), 0, SHMDEV_OPEN_NOHUGE, 0600), EINVAL, "NOHUGE without CREATE" },
 		{ make_open(e, strlen(e), 0, SHMDEV_OPEN_EXCL, 0), EINVAL, "EXCL without CREATE, existing name" },
 		{ make_open(fresh, strlen(fresh), 0, CR, 01000), EINVAL, "mode 01000" },
 		{ make_open(fresh, strlen(fresh), 0, CR, 04755), EINVAL, "mode 04755" },

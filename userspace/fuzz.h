@@ -44,6 +44,7 @@ enum ptr_kind { P_BUF, P_NULL, P_HOLE, P_KERNEL, P_RO, P_STRADDLE };
 struct region_model {
 	bool used;
 	bool autoremove;	/* created with SHMDEV_OPEN_AUTOREMOVE */
+	bool nohuge;		/* created with SHMDEV_OPEN_NOHUGE */
 	int name;		/* index of its name in m.names, or -1 */
 	unsigned int serial;	/* r1, r2...: logs tell regions apart */
 	uint32_t id;		/* the module's, learnt from GET_INFO; 0: not yet */

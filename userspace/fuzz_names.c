@@ -44,7 +44,7 @@
 #define PARAM(name)	"/sys/module/shmdev/parameters/" name
 
 #define OPEN_FLAGS	(SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL | SHMDEV_OPEN_RDONLY | \
-			 SHMDEV_OPEN_CLOEXEC | SHMDEV_OPEN_AUTOREMOVE)
+			 SHMDEV_OPEN_CLOEXEC | SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_NOHUGE)
 
 /* ---- Regions' lifetime and charge ---- */
 
@@ -145,7 +145,7 @@ static struct outcome create_expect(uint64_t size)
 	return o;
 }
 
-static int region_new(int name, uint64_t size, uint32_t mode, bool autoremove)
+static int region_new(int name, uint64_t size, uint32_t mode, uint32_t flags)
 {
 	for (int reg = 1; reg < NREGIONS; reg++) {
 		struct region_model *rg = &m.reg[reg];
@@ -154,7 +154,9 @@ static int region_new(int name, uint64_t size, uint32_t mode, bool autoremove)
 			continue;
 		memset(rg->shadow, 0, SHADOW_BYTES);
 		*rg = (struct region_model){
-			.used = true, .autoremove = autoremove, .name = name,
+			.used = true, .name = name,
+			.autoremove = flags & SHMDEV_OPEN_AUTOREMOVE,
+			.nohuge = flags & SHMDEV_OPEN_NOHUGE,
 			.serial = ++m.serials, .uid = geteuid(), .gid = getegid(),
 			.mode = mode & 0777 & ~m.umask, .shadow = rg->shadow,
 		};
@@ -270,12 +272,12 @@ static int random_name(char *name, struct outcome *err, char *what, size_t n)
 static void flags_str(uint32_t flags, char *s, size_t n)
 {
 	static const char *const names[] = {
-		"CREATE", "EXCL", "RDONLY", "CLOEXEC", "AUTOREMOVE",
+		"CREATE", "EXCL", "RDONLY", "CLOEXEC", "AUTOREMOVE", "NOHUGE",
 	};
 	size_t len = 0;
 
 	s[0] = '\0';
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (flags & (1u << i))
 			len += snprintf(s + len, n - len, "%s%s", len ? "|" : "", names[i]);
 	if (flags & ~OPEN_FLAGS)
@@ -310,8 +312,9 @@ void fuzz_open(int fi)
 		flags |= !R(3) ? SHMDEV_OPEN_RDONLY : 0;
 		flags |= R(2) ? SHMDEV_OPEN_CLOEXEC : 0;
 		flags |= !R(5) && (create || !R(3)) ? SHMDEV_OPEN_AUTOREMOVE : 0;
+		flags |= !R(4) && (create || !R(3)) ? SHMDEV_OPEN_NOHUGE : 0;
 		if (!R(24))
-			flags |= 1u << (5 + R(27));
+			flags |= 1u << (6 + R(26));
 		o->flags = flags;
 		o->mode = R(8) ? (uint32_t)R(01000) : (uint32_t)R(1 << 16);
 		o->size = R(4) ? R(SHADOW_BYTES + psz) : random_size();
@@ -332,7 +335,8 @@ void fuzz_open(int fi)
 	else if (k != P_BUF)	/* zeroes: an empty name */
 		want = error(EINVAL);
 	else if ((flags & ~OPEN_FLAGS) || o->reserved[0] || o->reserved[1] ||
-		 (!create && (flags & (SHMDEV_OPEN_EXCL | SHMDEV_OPEN_AUTOREMOVE))) ||
+		 (!create && (flags & (SHMDEV_OPEN_EXCL | SHMDEV_OPEN_AUTOREMOVE |
+				       SHMDEV_OPEN_NOHUGE))) ||
 		 (create && o->mode > 0777))
 		want = error(EINVAL);
 	else if (name_err.err)
@@ -359,7 +363,7 @@ void fuzz_open(int fi)
 	if (!!(fcntl(ret, F_GETFD) & FD_CLOEXEC) != !!(flags & SHMDEV_OPEN_CLOEXEC))
 		data_fail("FD_CLOEXEC is %s", fcntl(ret, F_GETFD) & FD_CLOEXEC ? "set" : "clear");
 	reg = m.linked[ni] >= 0 ? m.linked[ni] :
-		region_new(ni, o->size, o->mode, flags & SHMDEV_OPEN_AUTOREMOVE);
+		region_new(ni, o->size, o->mode, flags);
 
 	/* Into its slot; then the file that was there, if any, closes. */
 	{

@@ -387,7 +387,9 @@ static void check_page_entries(const struct region_model *rg, uint64_t index, ui
 				data_fail("page %" PRIu64 " was written, yet not resident", page);
 			continue;
 		}
-		if ((e->flags & need) != need || e->order || !e->refcount ||
+		/* Small pages, or PMD-size folios (order 9 with 4 KiB pages). */
+		if ((e->flags & need) != need || (e->order && e->order != 9) ||
+		    !e->refcount ||
 		    (m.root ? !e->pfn : e->pfn))
 			data_fail("page %" PRIu64 ": flags 0x%x order %u refcount %u pfn %s",
 				  page, e->flags, e->order, e->refcount,
@@ -404,7 +406,8 @@ static void check_info(struct region_model *rg, int reg, const struct shmdev_inf
 {
 	uint32_t flags = !reg ? SHMDEV_INFO_DEFAULT :
 		(rg->name >= 0 ? SHMDEV_INFO_NAMED : 0) |
-		(rg->autoremove ? SHMDEV_INFO_AUTOREMOVE : 0);
+		(rg->autoremove ? SHMDEV_INFO_AUTOREMOVE : 0) |
+		(rg->nohuge ? SHMDEV_INFO_NOHUGE : 0);
 	int nmaps = model_maps(reg), nres = model_resident(reg);
 
 	if (in->size != rg->size || in->max_size != m.max_size ||
