@@ -141,13 +141,14 @@ static void human_bytes(uint64_t v, char *buf, size_t len)
 
 /* ---- info --------------------------------------------------------------- */
 
-/* "default,named,autoremove", those set, or "-". */
+/* "default,named,autoremove,nohuge", those set, or "-". */
 static void info_flags(uint32_t f, char *buf, size_t len)
 {
 	static const struct { uint32_t bit; const char *name; } names[] = {
 		{ SHMDEV_INFO_DEFAULT, "default" },
 		{ SHMDEV_INFO_NAMED, "named" },
 		{ SHMDEV_INFO_AUTOREMOVE, "autoremove" },
+		{ SHMDEV_INFO_NOHUGE, "nohuge" },
 	};
 	size_t used = 0;
 
@@ -726,6 +727,7 @@ static void page_flags(uint32_t f, char *buf, size_t len)
 		{ SHMDEV_PAGE_LOCKED, "locked" },
 		{ SHMDEV_PAGE_LRU, "lru" },
 		{ SHMDEV_PAGE_UNEVICTABLE, "unevictable" },
+		{ SHMDEV_PAGE_PMD_MAPPED, "pmd" },
 	};
 	size_t used = 0;
 
@@ -1173,6 +1175,7 @@ static int cmd_create(struct ctx *c, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "excl", no_argument, NULL, 'x' },
 		{ "autoremove", no_argument, NULL, 'a' },
+		{ "nohuge", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1183,7 +1186,7 @@ static int cmd_create(struct ctx *c, int argc, char **argv)
 	uint64_t size = 0;
 	const char *name;
 
-	while ((o = next_opt(cmd, argc, argv, "s:m:xah", opts)) != -1) {
+	while ((o = next_opt(cmd, argc, argv, "s:m:xaHh", opts)) != -1) {
 		switch (o) {
 		case 'h':
 			return EXIT_OK;
@@ -1202,6 +1205,9 @@ static int cmd_create(struct ctx *c, int argc, char **argv)
 			break;
 		case 'a':
 			flags |= SHMDEV_OPEN_AUTOREMOVE;
+			break;
+		case 'H':
+			flags |= SHMDEV_OPEN_NOHUGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -1369,12 +1375,14 @@ static const struct command commands[] = {
 	  "backslash as \\ooo; charged_uid is - when nothing is charged; flags:\n"
 	  "D default, A autoremove, - none. --raw prints the file as it is.\n",
 	  O_RDONLY, CMD_NO_DEVICE, cmd_list },
-	{ "create", "[--size BYTES] [--mode OCTAL] [--excl] [--autoremove] NAME [-- COMMAND [ARG...]]",
+	{ "create", "[--size BYTES] [--mode OCTAL] [--excl] [--autoremove] [--nohuge] NAME\n"
+	  "       [-- COMMAND [ARG...]]",
 	  "Create the region NAME (owned by you, mode OCTAL less the umask,\n"
 	  "default 0600; BYTES long, default 0), or open it if it exists and\n"
 	  "--excl is not given. With COMMAND, hold it open while COMMAND runs.\n"
 	  "--autoremove: the name goes away when the region's last file and\n"
-	  "mapping close. Exit status: COMMAND's, if any.\n",
+	  "mapping close. --nohuge: its pages are never huge (2 MiB) folios.\n"
+	  "Exit status: COMMAND's, if any.\n",
 	  O_RDONLY, 0, cmd_create },
 	{ "open", "[--rdonly] NAME [-- COMMAND [ARG...]]",
 	  "Open the region NAME (read-write, or read-only), which checks your\n"
