@@ -38,6 +38,7 @@ static const char *const shmdev_stat_names[SHMDEV_NR_STATS] = {
 	[SHMDEV_STAT_RESIZES]		= "resizes",
 	[SHMDEV_STAT_NOTIFIES]		= "notifies",
 	[SHMDEV_STAT_WAITS]		= "waits",
+	[SHMDEV_STAT_WAKES]		= "wakes",
 	[SHMDEV_STAT_OPENS]		= "opens",
 	[SHMDEV_STAT_RELEASES]		= "releases",
 	[SHMDEV_STAT_IOCTLS]		= "ioctls",

@@ -133,6 +133,9 @@ static int shmdev_mmap(struct file *file, struct vm_area_struct *vma)
 	struct shmdev_file *sf = file->private_data;
 
 	shmdev_count(SHMDEV_STAT_MMAPS);
+	/* Offsets from SHMDEV_CTRL_OFFSET on are the control page's. */
+	if (vma->vm_pgoff >= SHMDEV_CTRL_PGOFF)
+		return shmdev_ctrl_mmap(sf->region, vma);
 	return shmdev_region_mmap(sf->region, vma);
 }
 
@@ -262,6 +265,15 @@ static long shmdev_ioc_notify(struct file *file, struct shmdev_file *sf,
 	return 0;
 }
 
+static long shmdev_ioc_wake(struct file *file, struct shmdev_region *region)
+{
+	/* As NOTIFY: a reader must not wake the writer's waiters. */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	shmdev_region_wake(region);
+	return 0;
+}
+
 static long shmdev_ioc_wait(struct shmdev_file *sf, void __user *argp)
 {
 	struct shmdev_wait __user *uwait = argp;
@@ -354,6 +366,8 @@ static long shmdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return shmdev_ioc_notify(file, sf, argp);
 	case SHMDEV_IOC_WAIT:
 		return shmdev_ioc_wait(sf, argp);
+	case SHMDEV_IOC_WAKE:
+		return shmdev_ioc_wake(file, sf->region);
 	case SHMDEV_IOC_PAGE_INFO:
 		return shmdev_ioc_page_info(sf->region, argp);
 	case SHMDEV_IOC_OPEN:

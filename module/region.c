@@ -22,7 +22,8 @@
  * A region (struct shmdev_region) is the shared memory itself: the pages
  * in its private inode's page cache (pages.c), its size, owner and mode
  * (the inode's), its name (names.c), its charge (account.c) and its
- * notification state (notify.c). It is separate from the device and from
+ * notification state (notify.c) with the control page that holds it
+ * (ctrl.c). It is separate from the device and from
  * any struct file.
  *
  * Lifetime
@@ -40,9 +41,11 @@
  * to that page only: truncation drops the page cache's reference and the
  * page is freed at its last put.
  *
- * The last reference gives the region's charge back (account.c) and drops
- * the region's reference to its inode; region files hold their own inode
- * references through their dentries, and the last iput() frees the pages.
+ * The last reference gives the region's charge back (account.c), drops
+ * the region's reference to its control page (ctrl.c: mappings and pins
+ * of that page hold their own) and the region's reference to its inode;
+ * region files hold their own inode references through their dentries,
+ * and the last iput() frees the pages.
  *
  * shmdev_regions_lock protects the list of all regions (for debugfs), the
  * id counter and the region count. A region is on the list from its
@@ -85,8 +88,20 @@ struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags)
 	region->nr_faults = alloc_percpu(u64);
 	if (!region->nr_faults)
 		goto err_free;
+	err = shmdev_ctrl_init(region);
+	if (err)
+		goto err_free;
 
 	mutex_lock(&shmdev_regions_lock);
+	/*
+	 * The control page's offset lies above any data: main.c limits
+	 * max_size to far less, and a shrink unmaps no further than it.
+	 */
+	if (WARN_ON_ONCE(shmdev_max_size > SHMDEV_CTRL_OFFSET)) {
+		mutex_unlock(&shmdev_regions_lock);
+		err = -EINVAL;
+		goto err_free;
+	}
 	if (shmdev_nr_regions >= READ_ONCE(shmdev_max_regions)) {
 		mutex_unlock(&shmdev_regions_lock);
 		err = -ENOSPC;
@@ -105,7 +120,6 @@ struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags)
 	region->inode = inode;
 	region->max_size = shmdev_max_size;
 	INIT_LIST_HEAD(&region->ns_node);
-	atomic64_set(&region->seq, 0);
 	init_waitqueue_head(&region->wq);
 	return region;
 
@@ -114,6 +128,7 @@ err_count:
 	shmdev_nr_regions--;
 	mutex_unlock(&shmdev_regions_lock);
 err_free:
+	shmdev_ctrl_free(region);
 	free_percpu(region->nr_faults);
 	kfree(region);
 	return ERR_PTR(err);
@@ -163,6 +178,7 @@ static void shmdev_region_release(struct kref *kref)
 	 */
 	shmdev_fs_inode_put(region);
 	shmdev_charge_release(region);
+	shmdev_ctrl_free(region);
 	free_percpu(region->nr_faults);
 	kfree(region);
 }
@@ -332,13 +348,13 @@ void shmdev_regions_show(struct seq_file *m)
 		u64 charged;
 		bool paid = shmdev_charge_get(region, &payer, &charged);
 
-		seq_printf(m, "%6u %14llu %14llu %10lu %8u %6d %10lld %12llu %10lld %10lld ",
+		seq_printf(m, "%6u %14llu %14llu %10lu %8u %6d %10llu %12llu %10lld %10lld ",
 			   region->id, shmdev_region_size(region),
 			   region->max_size,
 			   READ_ONCE(region->inode->i_mapping->nrpages),
 			   shmdev_region_nr_mappings(region),
 			   atomic_read(&region->nr_files),
-			   atomic64_read(&region->seq),
+			   shmdev_region_seq(region),
 			   shmdev_region_faults(region),
 			   atomic64_read(&region->nr_notifies),
 			   atomic64_read(&region->nr_waits));

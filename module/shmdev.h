@@ -72,7 +72,11 @@ struct shmdev_name_key {
  * @payer: the user charged for the region's reserved pages, or NULL
  * @charged: pages reserved and charged to @payer
  * @nr_files: open files bound to the region
- * @seq: notification sequence (notify.c)
+ * @ctrl_page: the control page (ctrl.c), allocated with the region and
+ *	freed with it; mappings of it hold references of their own
+ * @ctrl: page_address(@ctrl_page): the notification sequence and the
+ *	waiting word, which userspace may write through a writable mapping
+ *	at any time; see notify.c for how the kernel reads and writes them
  * @wq: tasks in SHMDEV_IOC_WAIT and pollers of files bound to the region
  * @nr_faults: calls of the fault handler, per CPU so that a fault writes
  *	no cache line that other CPUs share, for debugfs
@@ -104,14 +108,26 @@ struct shmdev_region {
 
 	atomic_t nr_files;
 
-	/* Notification: see notify.c. */
-	atomic64_t seq;
+	/*
+	 * Notification: see notify.c. @ctrl_page and @ctrl are fixed from
+	 * creation to release; @ctrl->waiting is written by the kernel only
+	 * under @wq.lock.
+	 */
+	struct page *ctrl_page;
+	struct shmdev_ctrl *ctrl;
 	wait_queue_head_t wq;
 
 	u64 __percpu *nr_faults;
 	atomic64_t nr_notifies;
 	atomic64_t nr_waits;
 };
+
+/*
+ * The page offset of the control page (ctrl.c). Region data lies below
+ * every region's max_size, which is at most SHMDEV_CTRL_OFFSET
+ * (region.c checks it), so the two never overlap.
+ */
+#define SHMDEV_CTRL_PGOFF	((pgoff_t)(SHMDEV_CTRL_OFFSET >> PAGE_SHIFT))
 
 /*
  * Module-wide event counters, in debugfs shmdev/stats. Per CPU, so that
@@ -130,6 +146,7 @@ enum shmdev_stat {
 	SHMDEV_STAT_RESIZES,		/* successful size changes */
 	SHMDEV_STAT_NOTIFIES,		/* NOTIFY calls */
 	SHMDEV_STAT_WAITS,		/* WAIT calls */
+	SHMDEV_STAT_WAKES,		/* WAKE calls */
 	/* Calls of the file operations, whatever their outcome. */
 	SHMDEV_STAT_OPENS,		/* ->open, and SHMDEV_IOC_OPEN */
 	SHMDEV_STAT_RELEASES,		/* ->release: last close of a file */
@@ -226,9 +243,15 @@ ssize_t shmdev_region_write(struct shmdev_region *region, struct kiocb *iocb,
 loff_t shmdev_region_llseek(struct shmdev_region *region, struct file *file,
 			    loff_t offset, int whence);
 
+/* ctrl.c */
+int shmdev_ctrl_init(struct shmdev_region *region);
+void shmdev_ctrl_free(struct shmdev_region *region);
+int shmdev_ctrl_mmap(struct shmdev_region *region, struct vm_area_struct *vma);
+
 /* notify.c */
 u64 shmdev_region_seq(struct shmdev_region *region);
 u64 shmdev_region_notify(struct shmdev_region *region);
+void shmdev_region_wake(struct shmdev_region *region);
 void shmdev_file_ack(atomic64_t *acked_seq, u64 seq);
 int shmdev_region_wait(struct shmdev_region *region, u64 *seq,
 		       const ktime_t *deadline);

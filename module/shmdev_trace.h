@@ -127,6 +127,23 @@ TRACE_EVENT(shmdev_notify,
 );
 
 /*
+ * shmdev_wake - WAKE woke @woken entries of the wait queue; the sequence
+ * was @seq just after.
+ */
+TRACE_EVENT(shmdev_wake,
+	    TP_PROTO(u32 region, u64 seq, unsigned int woken),
+	    TP_ARGS(region, seq, woken),
+	    TP_STRUCT__entry(__field(u32, region)
+			     __field(u64, seq)
+			     __field(unsigned int, woken)),
+	    TP_fast_assign(__entry->region = region;
+			   __entry->seq = seq;
+			   __entry->woken = woken;),
+	    TP_printk("region=%u seq=%llu woken=%u",
+		      __entry->region, __entry->seq, __entry->woken)
+);
+
+/*
  * shmdev_wait - WAIT returned @result (0, -ETIMEDOUT or -EINTR) after
  * @slept_ns nanoseconds.
  */

@@ -65,7 +65,7 @@ tap_case()
 }
 
 mkdir -p "$work"
-echo "1..14"
+echo "1..15"
 
 tap_case "a stream with no plan" "no plan" \
 	"# suite-begin: t" "ok 1 a" "# suite-end: t 0"
@@ -212,6 +212,16 @@ plant_deaf_notify()
 		'	/* wakes nobody */'
 }
 
+plant_deaf_ctrl()
+{
+	# WAIT no longer tells in-place notifiers that it may sleep.
+	edit module/notify.c \
+		'		__add_wait_queue(&region->wq, wait);
+	shmdev_set_waiting(region);
+' '		__add_wait_queue(&region->wq, wait);
+'
+}
+
 plant_dies_midway()
 {
 	# The harness runs each test in a child and prints its result from
@@ -245,6 +255,7 @@ plant "BUG() in an ioctl" 6.1 'kernel BUG at|invalid opcode' shmdev_test plant_b
 plant "a silent taint" 6.12 'is tainted' shmdev_test plant_taint
 plant "a fresh zeroed page for one index" 6.12 'page 3 via .*(page lost|expected)' "stress_test race_test" plant_fresh_page
 plant "a NOTIFY that wakes nobody" 6.12 'not ok' notify_test plant_deaf_notify
+plant "a WAIT that hides from in-place notifiers" 6.12 'a lost wake-up' ctrl_test plant_deaf_ctrl
 plant "a crashed child nobody waits for" 6.12 'a process crashed' shmdev_test plant_orphan_crash
 plant "a program that exits midway" 6.12 'planned tests ran' shmdev_test plant_dies_midway
 

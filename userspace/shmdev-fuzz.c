@@ -10,7 +10,10 @@
  * bytes of its first SHADOW_PAGES pages, which of those pages are surely
  * resident; and for each of its files and mappings, the region, the open
  * mode, file position, acknowledged sequence, offset, length and
- * protection. From the model and the arguments it computes the one
+ * protection; a mapping of the control page (at SHMDEV_CTRL_OFFSET)
+ * shows the model's sequence, and a store to it is the in-place notify
+ * (an atomic increment, then WAKE if the page says a task may wait).
+ * From the model and the arguments it computes the one
  * outcome each call must have (a return value and the data it returns,
  * or one errno, or for a touch of a mapped page: no signal, SIGBUS or
  * SIGSEGV) and stops at the first difference, printing the call, what was
@@ -308,12 +311,49 @@ static void model_check_read(const struct region_model *rg, uint64_t off,
 				  off + i, rg->shadow[off + i], got[i]);
 }
 
+/* ---- The control page ---- */
+
+#define CTRL_PGOFF	(SHMDEV_CTRL_OFFSET / (uint64_t)psz)
+
+/* Whether the mapping is of the control page rather than of data. */
+static bool is_ctrl(const struct mmap_model *mm)
+{
+	return mm->pgoff == CTRL_PGOFF;
+}
+
+/* A writable file of region @reg, for WAKE, or -1. */
+static int writer_of(int reg)
+{
+	for (int j = 0; j < NFILES; j++)
+		if (m.file[j].fd >= 0 && m.file[j].reg == reg && can_write(m.file[j].mode))
+			return j;
+	return -1;
+}
+
+/* Every readable control mapping of region @reg shows the sequence. */
+static void check_ctrl_maps(int reg)
+{
+	for (int i = 0; i < NMAPS; i++) {
+		const struct mmap_model *mm = &m.map[i];
+		uint64_t seq;
+
+		if (!mm->p || mm->reg != reg || !is_ctrl(mm) || !(mm->prot & PROT_READ))
+			continue;
+		seq = __atomic_load_n(&((volatile struct shmdev_ctrl *)mm->p)->seq,
+				      __ATOMIC_SEQ_CST);
+		if (seq != m.reg[reg].seq)
+			data_fail("map%d: control page sequence %+" PRId64 ", expected %+" PRId64,
+				  i, (int64_t)(seq - m.reg[reg].seq0),
+				  (int64_t)(m.reg[reg].seq - m.reg[reg].seq0));
+	}
+}
+
 /* ---- ioctls ---- */
 
 static const unsigned int known_cmds[] = {
 	SHMDEV_IOC_SET_SIZE, SHMDEV_IOC_GET_SIZE, SHMDEV_IOC_NOTIFY,
 	SHMDEV_IOC_WAIT, SHMDEV_IOC_GET_INFO, SHMDEV_IOC_PAGE_INFO,
-	SHMDEV_IOC_OPEN, SHMDEV_IOC_UNLINK,
+	SHMDEV_IOC_OPEN, SHMDEV_IOC_UNLINK, SHMDEV_IOC_WAKE,
 };
 
 /*
@@ -345,6 +385,7 @@ static const char *cmd_name(unsigned int cmd)
 	case SHMDEV_IOC_WAIT: return "WAIT";
 	case SHMDEV_IOC_GET_INFO: return "GET_INFO";
 	case SHMDEV_IOC_PAGE_INFO: return "PAGE_INFO";
+	case SHMDEV_IOC_WAKE: return "WAKE";
 	}
 	snprintf(s, sizeof(s), "0x%08x", cmd);
 	return s;
@@ -579,6 +620,10 @@ static void fuzz_ioctl(void)
 	case SHMDEV_IOC_GET_INFO:
 		want = writable(k) >= sizeof(struct shmdev_info) ? ok(0) : error(EFAULT);
 		break;
+	case SHMDEV_IOC_WAKE:
+		/* No argument: the pointer is ignored. */
+		want = can_write(f->mode) ? ok(0) : error(EBADF);
+		break;
 	case SHMDEV_IOC_WAIT: {
 		struct shmdev_wait w = { 0 };
 		char what[48] = "";
@@ -678,6 +723,11 @@ static void fuzz_ioctl(void)
 		break;
 	case SHMDEV_IOC_GET_INFO:
 		check_info(rg, f->reg, (const struct shmdev_info *)m.buf);
+		check_ctrl_maps(f->reg);
+		break;
+	case SHMDEV_IOC_WAKE:
+		/* Wakes, and leaves the sequence alone. */
+		check_ctrl_maps(f->reg);
 		break;
 	case SHMDEV_IOC_PAGE_INFO: {
 		const struct shmdev_page_query *q = (const void *)m.buf;
@@ -697,7 +747,8 @@ static int touch_expect(const struct mmap_model *mm, uint64_t i, bool write)
 {
 	if (!(mm->prot & (PROT_READ | PROT_WRITE)) || (write && !(mm->prot & PROT_WRITE)))
 		return SIGSEGV;
-	if (mm->pgoff + i >= pages_of(m.reg[mm->reg].size))
+	/* The control page is there whatever the size. */
+	if (!is_ctrl(mm) && mm->pgoff + i >= pages_of(m.reg[mm->reg].size))
 		return SIGBUS;
 	return -1;
 }
@@ -720,6 +771,58 @@ static int probe(volatile unsigned char *p, bool write, unsigned char val,
 	return sig;
 }
 
+/*
+ * A touch of a control mapping: a load of the sequence, which must be the
+ * model's, or of a byte past the header, which must be 0; or a store,
+ * which is the in-place notify: a sequentially consistent increment, then
+ * WAKE through a writable file of the region if the page says a task may
+ * wait. It acknowledges nothing for any file.
+ */
+static void fuzz_touch_ctrl(int slot)
+{
+	struct mmap_model *mm = &m.map[slot];
+	volatile struct shmdev_ctrl *c = (volatile struct shmdev_ctrl *)mm->p;
+	struct region_model *rg = &m.reg[mm->reg];
+	bool write = R(2);
+	uint64_t off = sizeof(struct shmdev_ctrl) + R(psz - sizeof(struct shmdev_ctrl));
+	struct outcome want = { .sig = touch_expect(mm, 0, write) }, res = { 0 };
+	volatile unsigned char got = 0;
+	volatile uint64_t seq = 0;
+	int wf;
+
+	if (write)
+		describe("notify in place(map%d)", slot);
+	else
+		describe("load(map%d control page)", slot);
+	probing = 1;
+	res.sig = sigsetjmp(probe_env, 1);
+	if (!res.sig) {
+		if (write) {
+			seq = __atomic_add_fetch(&c->seq, 1, __ATOMIC_SEQ_CST);
+		} else {
+			seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
+			got = ((volatile unsigned char *)c)[off];
+		}
+		res.sig = -1;
+	}
+	probing = 0;
+	check(&want, &res);
+	if (res.sig != -1)
+		return;
+	if (write)
+		rg->seq++;
+	if (seq != rg->seq)
+		data_fail("control page sequence %+" PRId64 ", expected %+" PRId64,
+			  (int64_t)(seq - rg->seq0), (int64_t)(rg->seq - rg->seq0));
+	if (!write && got)
+		data_fail("control page byte %" PRIu64 " is 0x%02x, not 0", off, got);
+	wf = writer_of(mm->reg);
+	if (write && __atomic_load_n(&c->waiting, __ATOMIC_SEQ_CST) && wf >= 0) {
+		describe("ioctl(%s, WAKE) after notify in place(map%d)", file_name(wf), slot);
+		check_ret(ok(0), ioctl(m.file[wf].fd, SHMDEV_IOC_WAKE));
+	}
+}
+
 static void fuzz_touch(int slot)
 {
 	struct mmap_model *mm = &m.map[slot];
@@ -730,6 +833,10 @@ static void fuzz_touch(int slot)
 	unsigned char val = (unsigned char)R(256), got = 0;
 	struct outcome want = { .sig = touch_expect(mm, i, write) }, res = { 0 };
 
+	if (is_ctrl(mm)) {
+		fuzz_touch_ctrl(slot);
+		return;
+	}
 	if (write)
 		describe("store(map%d page %" PRIu64 " + %" PRIu64 ", 0x%02x)", slot, i, off, val);
 	else
@@ -762,9 +869,15 @@ static void fuzz_mmap(int slot)
 	struct outcome want;
 	char *p;
 
-	switch (R(8)) {
+	switch (R(9)) {
 	case 0: off = (max_pages - R(80)) * psz; break;
 	case 1: off = R(1ULL << 40); break;	/* mostly unaligned */
+	case 2:
+		/* The control page: one page, mostly; or a page off it. */
+		off = SHMDEV_CTRL_OFFSET + (R(4) ? 0 : R(3) * psz) - (R(8) ? 0 : psz);
+		if (R(4))
+			pages = 1;
+		break;
 	default: off = R(SHADOW_PAGES) * psz; break;
 	}
 	switch (R(10)) {
@@ -791,7 +904,11 @@ static void fuzz_mmap(int slot)
 	else if (!can_read(f->mode) ||
 		 ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) && !can_write(f->mode)))
 		want = error(EACCES);
-	else if ((flags & MAP_TYPE) == MAP_PRIVATE || off / psz + pages > max_pages)
+	else if ((flags & MAP_TYPE) == MAP_PRIVATE)
+		want = error(EINVAL);
+	else if (off / psz == CTRL_PGOFF)
+		want = pages == 1 ? ok(0) : error(EINVAL);
+	else if (off / psz + pages > max_pages)
 		want = error(EINVAL);
 	else
 		want = ok(0);
@@ -879,7 +996,8 @@ static void fuzz_map(void)
 			/* Not where the protection forbids: kernels differ there. */
 			if (mm->prot != (PROT_READ | PROT_WRITE))
 				a = 4;	/* DONTNEED instead */
-			else if (mm->pgoff + i + n > pages_of(m.reg[mm->reg].size))
+			else if (!is_ctrl(mm) &&
+				 mm->pgoff + i + n > pages_of(m.reg[mm->reg].size))
 				want = error(EFAULT);
 		}
 		describe("madvise(map%d page %" PRIu64 ", %" PRIu64 " pages, %s)", slot, i, n,
@@ -1100,13 +1218,13 @@ int model_files(int reg)
 	return n;
 }
 
-/* The driver's mappings of region @reg. */
+/* The driver's mappings of region @reg's data (not its control page). */
 int model_maps(int reg)
 {
 	int n = 0;
 
 	for (int i = 0; i < NMAPS; i++)
-		n += m.map[i].p && m.map[i].reg == reg;
+		n += m.map[i].p && m.map[i].reg == reg && !is_ctrl(&m.map[i]);
 	return n;
 }
 
@@ -1152,6 +1270,11 @@ static void fuzz_fork(void)
 		t[n].off = R(psz);
 		t[n].write = R(2);
 		t[n].val = (unsigned char)R(256);
+		/* A control page: a load of the sequence only. */
+		if (is_ctrl(mm)) {
+			t[n].i = 0;
+			t[n].write = false;
+		}
 		t[n].sig = touch_expect(mm, t[n].i, t[n].write);
 		n++;
 	}
@@ -1186,6 +1309,12 @@ static void fuzz_fork(void)
 					": expected %s, got %s\n", k, t[k].slot, t[k].i,
 					t[k].sig == -1 ? "no signal" : strsignal(t[k].sig),
 					sig == -1 ? "no signal" : strsignal(sig));
+				_exit(1);
+			}
+			if (sig == -1 && is_ctrl(mm) &&
+			    ((volatile struct shmdev_ctrl *)mm->p)->seq != m.reg[mm->reg].seq) {
+				fprintf(stderr, "shmdev-fuzz: child load of map%d: not the sequence\n",
+					t[k].slot);
 				_exit(1);
 			}
 			if (sig == -1 && !t[k].write && foff < SHADOW_BYTES &&
