@@ -35,7 +35,6 @@
 
 /* Bytes; a multiple of PAGE_SIZE, set at load time only. */
 #define SHMDEV_DEFAULT_MAX_SIZE	((u64)SZ_256M)
-#define SHMDEV_MAX_SIZE_LIMIT	BIT_ULL(40)
 #define SHMDEV_MAX_REGIONS_LIMIT	BIT(20)
 
 u64 shmdev_max_size = SHMDEV_DEFAULT_MAX_SIZE;

@@ -92,16 +92,12 @@ struct shmdev_region *shmdev_region_create(umode_t mode, u32 flags)
 	if (err)
 		goto err_free;
 
-	mutex_lock(&shmdev_regions_lock);
 	/*
-	 * The control page's offset lies above any data: main.c limits
-	 * max_size to far less, and a shrink unmaps no further than it.
+	 * The control page's offset lies above any data: max_size is at
+	 * most SHMDEV_MAX_SIZE_LIMIT, and a shrink unmaps no further.
 	 */
-	if (WARN_ON_ONCE(shmdev_max_size > SHMDEV_CTRL_OFFSET)) {
-		mutex_unlock(&shmdev_regions_lock);
-		err = -EINVAL;
-		goto err_free;
-	}
+	BUILD_BUG_ON(SHMDEV_MAX_SIZE_LIMIT > SHMDEV_CTRL_OFFSET);
+	mutex_lock(&shmdev_regions_lock);
 	if (shmdev_nr_regions >= READ_ONCE(shmdev_max_regions)) {
 		mutex_unlock(&shmdev_regions_lock);
 		err = -ENOSPC;

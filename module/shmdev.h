@@ -19,6 +19,7 @@
 #define SHMDEV_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -169,6 +170,9 @@ static inline void shmdev_count(enum shmdev_stat stat)
 {
 	this_cpu_inc(shmdev_stats.count[stat]);
 }
+
+/* The largest max_size the module accepts: 1 TiB. */
+#define SHMDEV_MAX_SIZE_LIMIT	BIT_ULL(40)
 
 /* main.c: module parameters, read without a lock. */
 extern u64 shmdev_max_size;

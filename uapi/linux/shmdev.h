@@ -9,6 +9,7 @@
 #ifndef _UAPI_LINUX_SHMDEV_H
 #define _UAPI_LINUX_SHMDEV_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -176,7 +177,7 @@ struct shmdev_name {
  * notifier calls %SHMDEV_IOC_WAKE only then. A file opened read-only maps
  * it read-only. Offsets from SHMDEV_CTRL_OFFSET on are never region data.
  */
-#define SHMDEV_CTRL_OFFSET	(1ULL << 42)
+#define SHMDEV_CTRL_OFFSET	_BITULL(42)
 
 /**
  * struct shmdev_ctrl - the start of the control page
