@@ -172,7 +172,7 @@ TEST(open_region_checks)
 	free_fd = lowest_free_fd();
 
 	/* Flags. */
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x20, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x40, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x80000000U, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_EXCL, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_AUTOREMOVE, 0, 0));
@@ -213,7 +213,7 @@ TEST(open_region_checks)
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX - 1,
 							   SHMDEV_NAME_MAX - 2), 0, 0, 0));
 	/* Flags are checked before the name, as the module does. */
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x40, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x80, 0, 0));
 
 	EXPECT_EQ(-EBADF, shmdev_open_region(-1, "x", 0, 0, 0));
 	EXPECT_EQ(free_fd, lowest_free_fd());
