@@ -39,8 +39,11 @@
 /* Message flags. */
 #define DEMO_END	1	/* no text: the writer is done */
 
+#define DEMO_MAGIC	0x73686d64656d6f31ULL	/* "shmdemo1" */
+
 /* At the start of the region. */
 struct demo_hdr {
+	_Atomic uint64_t magic;	/* DEMO_MAGIC once a writer used the region */
 	_Atomic uint64_t taken;	/* messages the reader has released */
 };
 

@@ -154,6 +154,7 @@ int main(int argc, char **argv)
 	err = demo_map(&w.dev, &w.hdr, &ring);
 	/* A new session: an empty ring (which wakes a waiting reader). */
 	if (!err) {
+		atomic_store(&w.hdr->magic, DEMO_MAGIC);
 		atomic_store(&w.hdr->taken, 0);
 		err = shmdev_ring_create(&w.ring, &w.dev, ring, DEMO_SIZE - DEMO_RING_OFF, 0);
 	}
