@@ -235,8 +235,9 @@ int shmdev_page_info(struct shmdev *dev, uint64_t index,
  * - with several producers, a producer that dies while it holds the
  *   reservation word (a few stores long) leaves nothing: the next
  *   producer takes the word over.
- * Each ring handle belongs to one process: a child of fork() attaches its
- * own. Every party maps the memory read-write.
+ * Each ring handle belongs to one process, and to one thread at a time: a
+ * child of fork() attaches its own, and so does each producing thread.
+ * Every party maps the memory read-write.
  */
 
 #define SHMDEV_RING_MULTI_PRODUCER	0x1
