@@ -78,6 +78,9 @@
 #define STALL_NS	10000000LL
 /* How long a ring without a device sleeps between looks. */
 #define POLL_NS		50000LL
+/* Rounds a producer waits for the reservation word, then sleeps BUSY_NS. */
+#define LOCK_SPINS	4096
+#define BUSY_NS		1000000LL
 
 struct ring_hdr {
 	uint64_t magic;		/* RING_MAGIC once created */
@@ -323,10 +326,10 @@ static uint64_t prepare_sleep(struct shmdev_ring *ring, uint32_t *flag)
 
 /*
  * Sleeps until the sequence moves past @seq, until @deadline (-ETIMEDOUT)
- * or, with @slice, for STALL_NS at most (0: look again). Without a device,
- * sleeps POLL_NS at most.
+ * or, with @slice nonzero, for @slice ns at most (0: look again). Without a
+ * device, sleeps POLL_NS at most.
  */
-static int ring_sleep(struct shmdev_ring *ring, uint64_t seq, int64_t deadline, bool slice)
+static int ring_sleep(struct shmdev_ring *ring, uint64_t seq, int64_t deadline, int64_t slice)
 {
 	int64_t now = ring_now(), t = -1;
 	int err;
@@ -336,8 +339,8 @@ static int ring_sleep(struct shmdev_ring *ring, uint64_t seq, int64_t deadline, 
 			return -ETIMEDOUT;
 		t = deadline - now;
 	}
-	if (slice && (t < 0 || t > STALL_NS))
-		t = STALL_NS;
+	if (slice && (t < 0 || t > slice))
+		t = slice;
 	if (!ring->dev) {
 		struct timespec ts = { 0, POLL_NS };
 
@@ -354,13 +357,17 @@ static int ring_sleep(struct shmdev_ring *ring, uint64_t seq, int64_t deadline, 
 
 /* ---- the producer's side ------------------------------------------------ */
 
-/* Takes the reservation word (several producers): the position. */
-static uint64_t lock_reserve(struct shmdev_ring *ring)
+/*
+ * Takes the reservation word (several producers): true, with the position
+ * in *@pos; false when a live holder keeps it for LOCK_SPINS rounds (it
+ * was stopped or preempted: the caller sleeps BUSY_NS and tries again).
+ */
+static bool lock_reserve(struct shmdev_ring *ring, uint64_t *pos)
 {
 	struct ring_hdr *h = hdr(ring);
 	uint64_t w, mine = (uint64_t)ring->pid & PID_MASK;
 
-	for (unsigned int spins = 1;; spins++) {
+	for (unsigned int spins = 1; spins <= LOCK_SPINS; spins++) {
 		int32_t holder;
 
 		w = __atomic_load_n(&h->reserve, __ATOMIC_ACQUIRE);
@@ -368,16 +375,20 @@ static uint64_t lock_reserve(struct shmdev_ring *ring)
 		/* A holder that died left nothing behind the position. */
 		if ((!holder || (!(spins % 64) && !pid_alive(holder))) &&
 		    __atomic_compare_exchange_n(&h->reserve, &w, (w & ~PID_MASK) | mine,
-						false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			return w >> PID_BITS;
+						false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			*pos = w >> PID_BITS;
+			return true;
+		}
 		if (spins % 16)
 			__asm__ __volatile__("" ::: "memory");
 		else
 			sched_yield();
 	}
+	return false;
 }
 
-static int try_reserve(struct shmdev_ring *ring, size_t len, void **msg)
+/* 0, or -EAGAIN (*@busy: the word is held), or another -errno. */
+static int try_reserve(struct shmdev_ring *ring, size_t len, void **msg, bool *busy)
 {
 	struct ring_hdr *h = hdr(ring);
 	bool multi = ring->flags & SHMDEV_RING_MULTI_PRODUCER;
@@ -388,10 +399,12 @@ static int try_reserve(struct shmdev_ring *ring, size_t len, void **msg)
 	err = sync_gen(ring, &gen);
 	if (err)
 		return err;
-	if (multi)
-		pos = lock_reserve(ring);
-	else
+	if (!multi) {
 		pos = __atomic_load_n(&h->reserve, __ATOMIC_RELAXED) >> PID_BITS;
+	} else if (!lock_reserve(ring, &pos)) {
+		*busy = true;
+		return -EAGAIN;
+	}
 	off = pos & (ring->units - 1);
 	pad = need > ring->units - off ? ring->units - off : 0;
 	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
@@ -422,22 +435,24 @@ int shmdev_ring_reserve(struct shmdev_ring *ring, size_t len,
 			int64_t timeout_ns, void **msg)
 {
 	struct ring_hdr *h = hdr(ring);
+	bool busy = false;
 	int64_t deadline;
 	int err;
 
 	if (len > shmdev_ring_max_msg(ring))
 		return -EMSGSIZE;
-	err = try_reserve(ring, len, msg);
+	err = try_reserve(ring, len, msg, &busy);
 	if (err != -EAGAIN || !timeout_ns)
 		return err;
 	deadline = deadline_of(timeout_ns);
 	for (;;) {
 		uint64_t seq = prepare_sleep(ring, &h->prod_wait);
 
-		err = try_reserve(ring, len, msg);
+		busy = false;
+		err = try_reserve(ring, len, msg, &busy);
 		if (err != -EAGAIN)
 			return err;
-		err = ring_sleep(ring, seq, deadline, false);
+		err = ring_sleep(ring, seq, deadline, busy ? BUSY_NS : 0);
 		if (err)
 			return err;
 	}
@@ -573,7 +588,7 @@ int shmdev_ring_peek(struct shmdev_ring *ring, int64_t timeout_ns,
 		err = try_peek(ring, msg, len, &stalled);
 		if (err != -EAGAIN)
 			return err;
-		err = ring_sleep(ring, seq, deadline, stalled);
+		err = ring_sleep(ring, seq, deadline, stalled ? STALL_NS : 0);
 		if (err)
 			return err;
 	}

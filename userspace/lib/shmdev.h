@@ -307,6 +307,10 @@ int shmdev_ring_attach(struct shmdev_ring *ring, struct shmdev *dev,
  * @timeout_ns: how long to wait for room (see above)
  * @msg: on success, where to write the message (8-byte aligned)
  *
+ * With several producers, one that holds the reservation word (a few
+ * stores long) and is stopped or preempted keeps the others waiting: they
+ * spin, then look again every millisecond (a try fails -EAGAIN).
+ *
  * Return: 0, -EMSGSIZE above shmdev_ring_max_msg(), -EAGAIN (try),
  * -ETIMEDOUT, -EINTR (a signal while asleep), -ESTALE (the ring was
  * created again), or another -errno of shmdev_wait().

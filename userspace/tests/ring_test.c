@@ -640,6 +640,45 @@ TEST_F(ring, dead_holder_taken_over)
 	EXPECT_EQ(0ULL, *word & ((1 << 22) - 1));
 }
 
+/*
+ * A live producer that holds the reservation word (stopped there) makes
+ * the others wait, within their timeouts, until it lets go.
+ */
+TEST_F(ring, live_holder_waited_for)
+{
+	uint64_t *word = (uint64_t *)((char *)self->base + 64);
+	struct shmdev_ring r;
+	int64_t t0;
+	void *p;
+
+	ASSERT_EQ(0, shmdev_ring_create(&r, self->devp, self->base, self->len,
+					SHMDEV_RING_MULTI_PRODUCER));
+	self->pids[0] = fork();
+	ASSERT_LE(0, self->pids[0]);
+	if (!self->pids[0]) {
+		for (;;)
+			pause();
+	}
+	/* White box: the word is (position << 22) | holder's pid. */
+	*word |= (uint64_t)self->pids[0];
+	t0 = sd_now_ns();
+	EXPECT_EQ(-EAGAIN, shmdev_ring_reserve(&r, 64, 0, &p));
+	EXPECT_EQ(-ETIMEDOUT, shmdev_ring_reserve(&r, 64, 50000000, &p));
+	EXPECT_GT(5 * SEC, (int64_t)sd_now_ns() - t0);
+	/* It lets go after 100 ms: a waiting reservation then succeeds. */
+	self->pids[1] = fork();
+	ASSERT_LE(0, self->pids[1]);
+	if (!self->pids[1]) {
+		usleep(100000);
+		__atomic_and_fetch(word, ~(uint64_t)((1 << 22) - 1), __ATOMIC_RELEASE);
+		_exit(0);
+	}
+	ASSERT_EQ(0, shmdev_ring_reserve(&r, 64, 20 * SEC, &p));
+	EXPECT_LE(100000000, (int64_t)sd_now_ns() - t0);
+	EXPECT_TRUE(child_ok(self->pids[1]));
+	self->pids[1] = 0;
+}
+
 /* Peeks at a message, says so and waits to be killed. */
 static int peek_and_hang(void *p)
 {
