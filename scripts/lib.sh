@@ -147,6 +147,7 @@ if [ -d /opt/shmdev/selftests32 ]; then
 	fi
 fi
 run lib_vm_test $3 /opt/shmdev/bin/lib_vm_test
+run ring_test $3 /opt/shmdev/bin/ring_test
 for t in /opt/shmdev/bin/*_test.sh; do
 	run "\${t##*/}" $3 "\$t"
 done

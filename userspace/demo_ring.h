@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The message ring shared by shmdev-writer and shmdev-reader.
+ * The message ring shared by shmdev-writer and shmdev-reader: libshmdev's
+ * ring (shmdev_ring_*), after a small header.
  *
- * The region holds a header and SLOTS slots. The writer fills slot
- * head % SLOTS, advances head and notifies; the reader prints slot
- * tail % SLOTS, advances tail and notifies. Each side sleeps in
- * SHMDEV_IOC_WAIT only after finding nothing to do, with the sequence it
- * saw before looking, so no wake-up is lost.
+ * The writer creates the ring (a new session), then for each message
+ * reserves room, writes the message in place and commits it, and waits
+ * until the header's count of messages taken reaches it: that gives the
+ * round-trip time. The reader peeks at each message, prints it in place,
+ * releases it, counts it in the header and notifies. Both sleep through
+ * libshmdev's wait/notify, with no lost wake-up.
  *
  * By default the ring lives in the named region DEMO_NAME, which whichever
  * program comes first creates (owned by its user, mode 0600, with
@@ -22,31 +24,35 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "lib/shmdev.h"
 
-#define DEMO_MAGIC	0x73686d64656d6f31ULL	/* "shmdemo1" */
-#define DEMO_SLOTS	16
 #define DEMO_MSG_MAX	4000
 #define DEMO_NAME	"demo"	/* the region's default name */
 #define DEMO_MODE	0600	/* of a region the demo creates */
+/* The region's size: header and ring (the listing in cli_test.sh shows it). */
+#define DEMO_SIZE	64280
+#define DEMO_RING_OFF	64	/* the ring, after struct demo_hdr */
 
-/* Slot flags. */
-#define DEMO_END	1	/* no message: the writer is done */
+/* Message flags. */
+#define DEMO_END	1	/* no text: the writer is done */
 
-struct demo_slot {
-	uint32_t len;
-	uint32_t flags;
-	uint64_t sent_ns;	/* CLOCK_MONOTONIC, when published */
-	char data[DEMO_MSG_MAX];
+#define DEMO_MAGIC	0x73686d64656d6f31ULL	/* "shmdemo1" */
+
+/* At the start of the region. */
+struct demo_hdr {
+	_Atomic uint64_t magic;	/* DEMO_MAGIC once a writer used the region */
+	_Atomic uint64_t taken;	/* messages the reader has released */
 };
 
-struct demo_ring {
-	_Atomic uint64_t magic;
-	_Atomic uint64_t head;	/* messages published */
-	_Atomic uint64_t tail;	/* messages consumed */
-	struct demo_slot slot[DEMO_SLOTS];
+/* A message in the ring: this, then the text. */
+struct demo_msg {
+	uint64_t sent_ns;	/* CLOCK_MONOTONIC, when committed */
+	uint32_t flags;
+	uint32_t pad;
+	char text[];
 };
 
 static inline uint64_t demo_now_ns(void)
@@ -66,7 +72,29 @@ static inline int demo_open(struct shmdev *dev, const char *name)
 	if (!name)
 		return shmdev_open(dev, O_RDWR);
 	return shmdev_open_name(dev, name, SHMDEV_OPEN_CREATE | SHMDEV_OPEN_AUTOREMOVE,
-				sizeof(struct demo_ring), DEMO_MODE);
+				DEMO_SIZE, DEMO_MODE);
+}
+
+/*
+ * Sizes the region for the ring (growing it only: the other program may
+ * be using it) and maps it. Returns 0 or -errno.
+ */
+static inline int demo_map(struct shmdev *dev, struct demo_hdr **hdr, void **ring)
+{
+	uint64_t size;
+	void *map;
+	int err;
+
+	err = shmdev_get_size(dev, &size);
+	if (!err && size < DEMO_SIZE)
+		err = shmdev_set_size(dev, DEMO_SIZE);
+	if (!err)
+		err = shmdev_map(dev, DEMO_SIZE, PROT_READ | PROT_WRITE, &map);
+	if (err)
+		return err;
+	*hdr = map;
+	*ring = (char *)map + DEMO_RING_OFF;
+	return 0;
 }
 
 /* "/dev/shmdev" or "region NAME", for messages. */

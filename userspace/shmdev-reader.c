@@ -2,10 +2,10 @@
 /*
  * shmdev-reader - print the messages shmdev-writer sends
  *
- * Waits for messages in the ring of the shmdev region, prints each on its
- * own line on standard output, and exits at the writer's end marker with a
- * summary (messages, bytes, one-way latency) on standard error. The
- * region: see demo_ring.h.
+ * Waits for messages in the ring of the shmdev region, prints each (in
+ * place in the ring) on its own line on standard output, and exits at the
+ * writer's end marker with a summary (messages, bytes, one-way latency) on
+ * standard error. The region: see demo_ring.h.
  */
 
 #include <errno.h>
@@ -31,27 +31,37 @@ static void usage(FILE *f)
 		"--default-region uses the default region of /dev/shmdev instead.\n");
 }
 
-/* Sleeps until the sequence moves past *seq; -ETIMEDOUT after @timeout. */
-static int wait_news(struct shmdev *dev, uint64_t *seq, int64_t timeout)
+/*
+ * Attaches to the ring, waiting up to @timeout for the writer to create
+ * it: 0, -ETIMEDOUT or another -errno.
+ */
+static int attach_ring(struct shmdev *dev, struct shmdev_ring *ring, void *base,
+		       int64_t timeout)
 {
-	int err;
+	for (;;) {
+		uint64_t seq = shmdev_seq(dev);
+		int err = shmdev_ring_attach(ring, dev, base, DEMO_SIZE - DEMO_RING_OFF);
 
-	do {
-		err = shmdev_wait(dev, seq, timeout);
-	} while (err == -EINTR);
-	return err;
+		if (err != -ENOMSG)
+			return err;
+		do
+			err = shmdev_wait(dev, &seq, timeout);
+		while (err == -EINTR);
+		if (err)
+			return err;
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct shmdev dev = { .fd = -1 };
-	uint64_t seq = 0, msgs = 0, bytes = 0, lat_sum = 0, lat_max = 0;
+	uint64_t msgs = 0, bytes = 0, lat_sum = 0, lat_max = 0;
 	const char *name = DEMO_NAME;
+	struct shmdev_ring ring;
 	int64_t timeout = -1;
-	struct demo_ring *r;
+	struct demo_hdr *hdr;
 	char what[96];
-	uint64_t size;
-	void *map;
+	void *base;
 	int err;
 
 	for (int i = 1; i < argc;) {
@@ -78,54 +88,54 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The reader may come first: make room for the ring, never shrink. */
-	err = shmdev_get_size(&dev, &size);
-	if (!err && size < sizeof(struct demo_ring))
-		err = shmdev_set_size(&dev, sizeof(struct demo_ring));
+	err = demo_map(&dev, &hdr, &base);
 	if (!err)
-		err = shmdev_map(&dev, sizeof(struct demo_ring),
-				 PROT_READ | PROT_WRITE, &map);
-	if (err) {
-		fprintf(stderr, "shmdev-reader: %s\n", strerror(-err));
-		return 1;
-	}
-	r = map;
-
+		err = attach_ring(&dev, &ring, base, timeout);
 	for (;;) {
-		struct demo_slot *s;
+		const struct demo_msg *m;
+		const void *p;
+		size_t len;
 		bool end;
 
-		/* Nothing to read: sleep until the writer publishes. */
-		while (r->magic != DEMO_MAGIC || r->tail == r->head) {
-			err = wait_news(&dev, &seq, timeout);
-			if (err == -ETIMEDOUT) {
-				fprintf(stderr, "shmdev-reader: no message: timed out\n");
-				return 3;
-			}
-			if (err) {
-				fprintf(stderr, "shmdev-reader: %s\n", strerror(-err));
-				return 1;
-			}
+		/* Nothing to read: sleep until the writer commits. */
+		while (!err) {
+			err = shmdev_ring_peek(&ring, timeout, &p, &len);
+			if (err != -EINTR)
+				break;
+			err = 0;
 		}
-		s = &r->slot[r->tail % DEMO_SLOTS];
-		end = s->flags & DEMO_END;
-		if (!end) {
-			uint64_t lat = demo_now_ns() - s->sent_ns;
-
-			printf("%.*s\n", (int)s->len, s->data);
-			fflush(stdout);
-			msgs++;
-			bytes += s->len;
-			lat_sum += lat;
-			if (lat > lat_max)
-				lat_max = lat;
+		if (err == -ETIMEDOUT) {
+			fprintf(stderr, "shmdev-reader: no message: timed out\n");
+			return 3;
 		}
-		r->tail++;
-		err = shmdev_notify(&dev, &seq);
 		if (err) {
 			fprintf(stderr, "shmdev-reader: %s\n", strerror(-err));
 			return 1;
 		}
-		/* The slot is the writer's again: only @end is ours. */
+		m = p;
+		len -= sizeof(*m);
+		end = m->flags & DEMO_END;
+		if (!end) {
+			uint64_t lat = demo_now_ns() - m->sent_ns;
+
+			printf("%.*s\n", (int)len, m->text);
+			fflush(stdout);
+			msgs++;
+			bytes += len;
+			lat_sum += lat;
+			if (lat > lat_max)
+				lat_max = lat;
+		}
+		/* The message is the writer's again: only @end is ours. */
+		err = shmdev_ring_release(&ring, p);
+		if (!err) {
+			atomic_fetch_add(&hdr->taken, 1);
+			err = shmdev_notify(&dev, NULL);
+		}
+		if (err) {
+			fprintf(stderr, "shmdev-reader: %s\n", strerror(-err));
+			return 1;
+		}
 		if (end)
 			break;
 	}

@@ -2,10 +2,11 @@
 /*
  * shmdev-writer - send lines to shmdev-reader through the shmdev region
  *
- * Sizes the region for the message ring, then publishes each argument (or
- * each line of standard input) as a message and notifies; waits until the
- * reader has taken it, which gives the round-trip time. Ends with an end
- * marker and a summary on standard error. The region: see demo_ring.h.
+ * Sizes the region for the message ring and creates the ring, then writes
+ * each argument (or each line of standard input) as a message in place in
+ * the ring and commits it; waits until the reader has taken it, which
+ * gives the round-trip time. Ends with an end marker and a summary on
+ * standard error. The region: see demo_ring.h.
  */
 
 #include <errno.h>
@@ -29,49 +30,52 @@ static int cmp_u64(const void *a, const void *b)
 
 struct writer {
 	struct shmdev dev;
-	struct demo_ring *ring;
-	uint64_t seq;
+	struct demo_hdr *hdr;
+	struct shmdev_ring ring;
+	uint64_t sent;
 	uint64_t *rtt;
 	size_t nr_rtt, cap_rtt;
 	uint64_t bytes;
 };
 
-/* Publishes one slot and waits until the reader took it. */
+/* Writes one message in the ring and waits until the reader took it. */
 static int send_msg(struct writer *w, const char *data, size_t len, uint32_t flags)
 {
-	struct demo_ring *r = w->ring;
-	struct demo_slot *s;
-	uint64_t t0, n;
+	struct demo_msg *m;
+	uint64_t t0, seq;
+	void *p;
 	int err;
 
-	while (r->head - r->tail == DEMO_SLOTS) {
-		err = shmdev_wait(&w->dev, &w->seq, -1);
-		if (err && err != -EINTR)
-			return err;
-	}
-	s = &r->slot[r->head % DEMO_SLOTS];
-	s->len = len;
-	s->flags = flags;
-	memcpy(s->data, data, len);
-	t0 = demo_now_ns();
-	s->sent_ns = t0;
-	n = ++r->head;
-	err = shmdev_notify(&w->dev, &w->seq);
+	do
+		err = shmdev_ring_reserve(&w->ring, sizeof(*m) + len, -1, &p);
+	while (err == -EINTR);
 	if (err)
 		return err;
-	while (r->tail < n) {
-		err = shmdev_wait(&w->dev, &w->seq, -1);
+	m = p;
+	m->flags = flags;
+	m->pad = 0;
+	memcpy(m->text, data, len);
+	t0 = demo_now_ns();
+	m->sent_ns = t0;
+	/* The count the reader moves is read before the commit: no lost wake-up. */
+	seq = shmdev_seq(&w->dev);
+	err = shmdev_ring_commit(&w->ring, p);
+	if (err)
+		return err;
+	w->sent++;
+	while (atomic_load(&w->hdr->taken) < w->sent) {
+		err = shmdev_wait(&w->dev, &seq, -1);
 		if (err && err != -EINTR)
 			return err;
 	}
 	if (!flags) {
 		if (w->nr_rtt == w->cap_rtt) {
 			size_t cap = w->cap_rtt ? 2 * w->cap_rtt : 64;
-			uint64_t *p = realloc(w->rtt, cap * sizeof(*p));
+			uint64_t *q = realloc(w->rtt, cap * sizeof(*q));
 
-			if (!p)
+			if (!q)
 				return -ENOMEM;
-			w->rtt = p;
+			w->rtt = q;
 			w->cap_rtt = cap;
 		}
 		w->rtt[w->nr_rtt++] = demo_now_ns() - t0;
@@ -109,8 +113,7 @@ int main(int argc, char **argv)
 	const char *name = DEMO_NAME;
 	bool from_args = false;
 	char what[96];
-	uint64_t size;
-	void *map;
+	void *ring;
 	int err, i = 1, first;
 
 	/* Options, then the messages: all that follows the first of them. */
@@ -148,24 +151,17 @@ int main(int argc, char **argv)
 			demo_what(name, what, sizeof(what)), strerror(-err));
 		return 1;
 	}
-	err = shmdev_get_size(&w.dev, &size);
-	if (!err && size < sizeof(struct demo_ring))
-		err = shmdev_set_size(&w.dev, sizeof(struct demo_ring));
-	if (!err)
-		err = shmdev_map(&w.dev, sizeof(struct demo_ring),
-				 PROT_READ | PROT_WRITE, &map);
+	err = demo_map(&w.dev, &w.hdr, &ring);
+	/* A new session: an empty ring (which wakes a waiting reader). */
+	if (!err) {
+		atomic_store(&w.hdr->magic, DEMO_MAGIC);
+		atomic_store(&w.hdr->taken, 0);
+		err = shmdev_ring_create(&w.ring, &w.dev, ring, DEMO_SIZE - DEMO_RING_OFF, 0);
+	}
 	if (err) {
 		fprintf(stderr, "shmdev-writer: %s\n", strerror(-err));
 		return 1;
 	}
-	w.ring = map;
-
-	/* A new session: empty ring, then tell a waiting reader. */
-	w.ring->magic = 0;
-	w.ring->head = 0;
-	w.ring->tail = 0;
-	w.ring->magic = DEMO_MAGIC;
-	err = shmdev_notify(&w.dev, &w.seq);
 
 	if (from_args) {
 		for (i = first; i < argc && !err; i++)

@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -13,9 +14,68 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shmdev.h"
+
+/* ---- the handle and its control page ------------------------------------ */
+
+#define CTRL_KEY	((uintptr_t)0x5d3c7a91e4b2f608ULL)
+
+static uintptr_t ctrl_key(const struct shmdev *dev)
+{
+	return (uintptr_t)dev->ctrl ^ (uintptr_t)(unsigned int)dev->fd ^
+	       (uintptr_t)dev->ctrl_writable ^ CTRL_KEY;
+}
+
+/* The handle's control page, or NULL (none, or a handle filled by hand). */
+static volatile struct shmdev_ctrl *dev_ctrl(const struct shmdev *dev)
+{
+	if (!dev->ctrl || dev->ctrl_key != ctrl_key(dev))
+		return NULL;
+	return dev->ctrl;
+}
+
+static int64_t spin_from_env(void)
+{
+	const char *s = getenv("SHMDEV_SPIN_NS");
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return SHMDEV_SPIN_DEFAULT_NS;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < 0)
+		return SHMDEV_SPIN_DEFAULT_NS;
+	return v;
+}
+
+/*
+ * Fills @dev for the open file @fd: maps the control page, read-write if
+ * @writable, else read-only. A module without a control page refuses the
+ * mapping (EINVAL): the handle then works through the ioctls alone.
+ */
+static void dev_init(struct shmdev *dev, int fd, bool writable)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	void *p = MAP_FAILED;
+
+	dev->fd = fd;
+	dev->ctrl = NULL;
+	dev->ctrl_writable = 0;
+	dev->spin_ns = spin_from_env();
+	dev->cpus = 0;
+	if (sizeof(off_t) >= 8 && psz > 0)
+		p = mmap(NULL, psz, PROT_READ | (writable ? PROT_WRITE : 0),
+			 MAP_SHARED, fd, (off_t)SHMDEV_CTRL_OFFSET);
+	if (p != MAP_FAILED) {
+		dev->ctrl = p;
+		dev->ctrl_writable = writable;
+	}
+	dev->ctrl_key = ctrl_key(dev);
+}
 
 int shmdev_open_path(struct shmdev *dev, const char *path, int flags)
 {
@@ -23,7 +83,7 @@ int shmdev_open_path(struct shmdev *dev, const char *path, int flags)
 
 	if (fd < 0)
 		return -errno;
-	dev->fd = fd;
+	dev_init(dev, fd, (flags & O_ACCMODE) == O_RDWR);
 	return 0;
 }
 
@@ -34,9 +94,16 @@ int shmdev_open(struct shmdev *dev, int flags)
 
 void shmdev_close(struct shmdev *dev)
 {
+	volatile struct shmdev_ctrl *ctrl = dev_ctrl(dev);
+
+	if (ctrl)
+		munmap((void *)ctrl, sysconf(_SC_PAGESIZE));
 	if (dev->fd >= 0)
 		close(dev->fd);
 	dev->fd = -1;
+	dev->ctrl = NULL;
+	dev->ctrl_writable = 0;
+	dev->ctrl_key = 0;
 }
 
 static int ioctl_errno(int fd, unsigned long cmd, void *arg)
@@ -78,22 +145,141 @@ int shmdev_unmap(void *addr, size_t len)
 
 int shmdev_notify(struct shmdev *dev, uint64_t *seq)
 {
+	volatile struct shmdev_ctrl *ctrl = dev_ctrl(dev);
 	__u64 v;
-	int err = ioctl_errno(dev->fd, SHMDEV_IOC_NOTIFY, &v);
+	int err;
 
+	if (ctrl && dev->ctrl_writable) {
+		/*
+		 * The protocol of the control page: a sequentially consistent
+		 * increment, then the waiting word. A waiter publishes waiting
+		 * (under the wait queue's lock, after queueing) before it reads
+		 * seq: either it sees our increment or we see its 1.
+		 */
+		v = __atomic_add_fetch(&ctrl->seq, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&ctrl->waiting, __ATOMIC_SEQ_CST)) {
+			err = ioctl_errno(dev->fd, SHMDEV_IOC_WAKE, NULL);
+			if (err)
+				return err;
+		}
+		if (seq)
+			*seq = v;
+		return 0;
+	}
+	err = ioctl_errno(dev->fd, SHMDEV_IOC_NOTIFY, &v);
 	if (!err && seq)
 		*seq = v;
 	return err;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* May the calling thread run on more than one CPU? Asked once per handle. */
+static bool may_spin(struct shmdev *dev)
+{
+	if (!dev->cpus) {
+		cpu_set_t set;
+
+		dev->cpus = 2;
+		if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) < 2)
+			dev->cpus = 1;
+	}
+	return dev->cpus > 1;
+}
+
+/*
+ * Spins until the control page's sequence differs from *@seq (then takes
+ * it: true) or until @end (CLOCK_MONOTONIC ns): false. The clock is read
+ * every 64 rounds.
+ */
+static bool spin_wait(volatile struct shmdev_ctrl *ctrl, uint64_t *seq, int64_t end)
+{
+	for (unsigned int i = 1;; i++) {
+		uint64_t cur = __atomic_load_n(&ctrl->seq, __ATOMIC_ACQUIRE);
+
+		if (cur != *seq) {
+			*seq = cur;
+			return true;
+		}
+		cpu_relax();
+		if (!(i % 64) && now_ns() >= end)
+			return false;
+	}
+}
+
 int shmdev_wait(struct shmdev *dev, uint64_t *seq, int64_t timeout_ns)
 {
+	volatile struct shmdev_ctrl *ctrl = dev_ctrl(dev);
 	struct shmdev_wait w = { .seq = *seq, .timeout_ns = timeout_ns };
-	int err = ioctl_errno(dev->fd, SHMDEV_IOC_WAIT, &w);
+	int err;
 
+	if (ctrl) {
+		uint64_t cur = __atomic_load_n(&ctrl->seq, __ATOMIC_ACQUIRE);
+
+		if (cur != *seq) {
+			*seq = cur;
+			return 0;
+		}
+		if (!timeout_ns)
+			return -ETIMEDOUT;
+		if (dev->spin_ns > 0 && may_spin(dev)) {
+			int64_t start = now_ns(), end = start + dev->spin_ns;
+
+			if (timeout_ns > 0) {
+				/* One deadline for the spin and the sleep. */
+				w.timeout_ns = timeout_ns > INT64_MAX - start ?
+					       INT64_MAX : start + timeout_ns;
+				w.flags = SHMDEV_WAIT_ABSTIME;
+				if (end > w.timeout_ns)
+					end = w.timeout_ns;
+			}
+			if (spin_wait(ctrl, seq, end))
+				return 0;
+			if (timeout_ns > 0 && end == w.timeout_ns)
+				return -ETIMEDOUT;
+		}
+	}
+	err = ioctl_errno(dev->fd, SHMDEV_IOC_WAIT, &w);
 	if (!err)
 		*seq = w.seq;
 	return err;
+}
+
+int shmdev_set_spin(struct shmdev *dev, int64_t ns)
+{
+	if (ns < 0)
+		return -EINVAL;
+	dev->spin_ns = ns;
+	return 0;
+}
+
+uint64_t shmdev_seq(const struct shmdev *dev)
+{
+	volatile struct shmdev_ctrl *ctrl = dev_ctrl(dev);
+	struct shmdev_info info;
+
+	if (ctrl)
+		return __atomic_load_n(&ctrl->seq, __ATOMIC_SEQ_CST);
+	if (ioctl(dev->fd, SHMDEV_IOC_GET_INFO, &info))
+		return 0;
+	return info.seq;
 }
 
 int shmdev_get_info(struct shmdev *dev, struct shmdev_info *info)
@@ -119,7 +305,7 @@ int shmdev_page_info(struct shmdev *dev, uint64_t index,
 /* ---- named regions ---------------------------------------------------- */
 
 #define OPEN_FLAGS (SHMDEV_OPEN_CREATE | SHMDEV_OPEN_EXCL | SHMDEV_OPEN_RDONLY | \
-		    SHMDEV_OPEN_CLOEXEC | SHMDEV_OPEN_AUTOREMOVE)
+		    SHMDEV_OPEN_CLOEXEC | SHMDEV_OPEN_AUTOREMOVE | SHMDEV_OPEN_NOHUGE)
 
 /*
  * Copies @name into @out (zero-filled) after the module's checks, in its
@@ -209,7 +395,7 @@ int shmdev_open_name_path(struct shmdev *dev, const char *path,
 	close(node);
 	if (fd < 0)
 		return fd;
-	dev->fd = fd;
+	dev_init(dev, fd, !(flags & SHMDEV_OPEN_RDONLY));
 	return 0;
 }
 

@@ -23,12 +23,41 @@ extern "C" {
 
 #define SHMDEV_DEFAULT_PATH	"/dev/shmdev"
 
+/*
+ * Spin budget of shmdev_wait() unless SHMDEV_SPIN_NS or shmdev_set_spin():
+ * about what one sleep and wake-up costs, so that spinning never costs
+ * more than twice what sleeping at once would. Under emulation (TCG, two
+ * vCPUs) a WAIT/NOTIFY round trip, two of them, measured 58.6 us
+ * (Documentation/userspace-api/shmdev-performance/table.txt).
+ */
+#define SHMDEV_SPIN_DEFAULT_NS	30000
+
 /**
  * struct shmdev - an open handle on a shmdev region
  * @fd: the open file; owned by the handle
+ * @ctrl: the region's control page (struct shmdev_ctrl), mapped by the
+ *	shmdev_open*() functions; NULL where the module has none (then
+ *	notify and wait are system calls)
+ * @ctrl_writable: @ctrl is mapped writable (the file was opened for
+ *	reading and writing), so shmdev_notify() may increment it in place
+ * @spin_ns: how long shmdev_wait() spins on @ctrl before it sleeps
+ * @cpus: 0 before the first wait; then 1 when the caller may run on one
+ *	CPU only (no spinning), 2 otherwise
+ * @ctrl_key: ties @ctrl to @fd: a handle whose @fd was set by hand (as
+ *	callers of older versions of the library did) has no control page,
+ *	whatever the other fields hold
+ *
+ * Fill it with one of the shmdev_open*() functions. Setting @fd by hand
+ * still works (notify and wait then use the ioctls), but nothing else of
+ * the handle may be set by hand.
  */
 struct shmdev {
 	int fd;
+	int ctrl_writable;
+	volatile struct shmdev_ctrl *ctrl;
+	int64_t spin_ns;
+	int cpus;
+	uintptr_t ctrl_key;
 };
 
 /**
@@ -95,11 +124,16 @@ int shmdev_map(struct shmdev *dev, size_t len, int prot, void **addr);
 int shmdev_unmap(void *addr, size_t len);
 
 /**
- * shmdev_notify() - wake every waiter of the region
- * @dev: the handle
+ * shmdev_notify() - move the sequence and wake every waiter of the region
+ * @dev: the handle, opened for writing
  * @seq: if not NULL, filled with the new sequence
  *
- * Return: 0 or -errno.
+ * With a writable control page: a sequentially consistent fetch-and-add
+ * on its sequence, then a load of its waiting word, and SHMDEV_IOC_WAKE
+ * only when that is nonzero; so no system call at all while nobody
+ * sleeps. Without one: SHMDEV_IOC_NOTIFY.
+ *
+ * Return: 0 or -errno (-EBADF on a read-only handle).
  */
 int shmdev_notify(struct shmdev *dev, uint64_t *seq);
 
@@ -109,9 +143,36 @@ int shmdev_notify(struct shmdev *dev, uint64_t *seq);
  * @seq: in: the sequence last seen; out, on success: the current one
  * @timeout_ns: relative timeout; negative: none; 0: do not block
  *
+ * With a control page, a sequence that already moved is taken from it
+ * without a system call; otherwise, if @timeout_ns is not 0 and the
+ * calling thread may run on more than one CPU, the call spins on the
+ * control page for up to the spin budget (shmdev_set_spin()) before it
+ * sleeps in SHMDEV_IOC_WAIT until the same deadline.
+ *
  * Return: 0, -ETIMEDOUT, -EINTR on a signal, or another -errno.
  */
 int shmdev_wait(struct shmdev *dev, uint64_t *seq, int64_t timeout_ns);
+
+/**
+ * shmdev_set_spin() - set how long shmdev_wait() spins before sleeping
+ * @dev: the handle
+ * @ns: nanoseconds; 0: never spin. The default is the environment's
+ *	SHMDEV_SPIN_NS (decimal nanoseconds) when set when the handle is
+ *	opened, else SHMDEV_SPIN_DEFAULT_NS.
+ *
+ * Return: 0, -EINVAL for a negative @ns.
+ */
+int shmdev_set_spin(struct shmdev *dev, int64_t ns);
+
+/**
+ * shmdev_seq() - the region's current sequence
+ * @dev: the handle
+ *
+ * Read from the control page, or with SHMDEV_IOC_GET_INFO without one.
+ *
+ * Return: the sequence; 0 if GET_INFO fails.
+ */
+uint64_t shmdev_seq(const struct shmdev *dev);
 
 /**
  * shmdev_get_info() - a snapshot of the region's state
@@ -136,6 +197,169 @@ int shmdev_get_info(struct shmdev *dev, struct shmdev_info *info);
  */
 int shmdev_page_info(struct shmdev *dev, uint64_t index,
 		     struct shmdev_page_info *pages, uint32_t *count);
+
+/* ---- the zero-copy ring: ring.c ---------------------------------------- */
+
+/*
+ * A message ring in shared memory (a shmdev region, or any MAP_SHARED
+ * memory): one consumer and one producer, or several producers with
+ * SHMDEV_RING_MULTI_PRODUCER. Messages have any size up to
+ * shmdev_ring_max_msg() and lie contiguous in the ring: the producer
+ * reserves room, writes the message in place and commits it; the consumer
+ * peeks at the oldest message, reads it in place and releases it.
+ * Messages are delivered in the order of their reservations, each once
+ * its own commit is done.
+ *
+ * Layout: a 256-byte header at @base, then the data area, the largest
+ * power of two that fits in the rest of @len (so a ring over 2^n + 256
+ * bytes has 2^n of data; one over 2^n bytes only 2^(n-1)). Each message
+ * takes a 16-byte record header and is rounded up to 8 bytes; a message
+ * that does not fit before the end of the data area is put at its start
+ * after a padding record. shmdev_ring_max_msg() is half the data area,
+ * less the record header, so that a message always fits in an empty ring.
+ *
+ * Blocking (timeout_ns < 0: forever; 0: try, -EAGAIN; > 0: then
+ * -ETIMEDOUT) sleeps in shmdev_wait() on the ring's region and is woken
+ * by shmdev_notify() from the other side, which calls it only when a
+ * process announced in the ring's header that it is about to sleep; with
+ * the control page neither side makes a system call while the other is
+ * awake. With @dev NULL the ring polls instead (for memory that is not a
+ * shmdev region, and for tests).
+ *
+ * Processes that die (even by SIGKILL) and are restarted (attach again):
+ * - a committed message is never lost nor torn: it is delivered whole,
+ *   once it is released, never again;
+ * - a message the consumer peeked at but did not release is delivered
+ *   again to the next consumer (at-least-once: the consumer must tolerate
+ *   seeing again the last message it was reading when it died);
+ * - a reservation the producer did not commit before it died is skipped:
+ *   its message is never delivered, and the messages after it are. The
+ *   consumer sees such a reservation as the producer's: it waits while a
+ *   process of the recorded pid lives (checked every 10 ms of waiting;
+ *   zombies count as dead), so producers must share the consumer's pid
+ *   namespace, and a reused pid delays the skip until that process ends;
+ * - with several producers, a producer that dies while it holds the
+ *   reservation word (a few stores long) leaves nothing: the next
+ *   producer takes the word over.
+ * Each ring handle belongs to one process, and to one thread at a time: a
+ * child of fork() attaches its own, and so does each producing thread.
+ * Every party maps the memory read-write.
+ */
+
+#define SHMDEV_RING_MULTI_PRODUCER	0x1
+
+/**
+ * struct shmdev_ring - one process's handle on a ring; its layout is
+ * private to the library
+ */
+struct shmdev_ring {
+	struct shmdev *dev;
+	void *hdr;
+	size_t len;		/* bytes mapped at hdr */
+	unsigned char *data;
+	uint64_t units;		/* 8-byte units in the data area */
+	uint64_t gen;		/* generation of the ring when attached */
+	uint32_t flags;
+	int32_t pid;
+	void *peeked;		/* record shmdev_ring_peek() returned */
+	uint64_t stall_pos;	/* record at the head seen reserved... */
+	int64_t stall_ns;	/* ...since then, or 0 */
+	int64_t checked_ns;	/* when its producer was last looked for */
+};
+
+/**
+ * shmdev_ring_create() - make an empty ring in @base and attach to it
+ * @ring: filled with the handle
+ * @dev: the region of @base, for waits and notifications, or NULL to poll
+ * @base: the start of the ring, 64-byte aligned, mapped shared read-write
+ * @len: bytes for the ring: the header (256 bytes) and at least 256 of data
+ * @flags: 0 or SHMDEV_RING_MULTI_PRODUCER
+ *
+ * Erases whatever was there; no other process may use the ring while it
+ * runs. Processes attached to a ring that is created again see it empty.
+ * Then notifies @dev, so that a process waiting for the ring to appear
+ * wakes.
+ *
+ * Return: 0, -EINVAL (bad flags, alignment or length), or the error of
+ * shmdev_notify().
+ */
+int shmdev_ring_create(struct shmdev_ring *ring, struct shmdev *dev,
+		       void *base, size_t len, uint32_t flags);
+
+/**
+ * shmdev_ring_attach() - attach to the ring in @base, as it stands
+ * @ring: filled with the handle
+ * @dev: as for shmdev_ring_create()
+ * @base: where a ring was created (in this or another process)
+ * @len: bytes mapped at @base
+ *
+ * Return: 0, -ENOMSG when no ring is there (yet), -EBADMSG when its header
+ * does not fit in @len or is not one this library writes, -EINVAL for
+ * bad alignment.
+ */
+int shmdev_ring_attach(struct shmdev_ring *ring, struct shmdev *dev,
+		       void *base, size_t len);
+
+/**
+ * shmdev_ring_reserve() - reserve room for a message of @len bytes
+ * @ring: the handle
+ * @len: the message's length, 0 to shmdev_ring_max_msg()
+ * @timeout_ns: how long to wait for room (see above)
+ * @msg: on success, where to write the message (8-byte aligned)
+ *
+ * With several producers, one that holds the reservation word (a few
+ * stores long) and is stopped or preempted keeps the others waiting: they
+ * spin, then look again every millisecond (a try fails -EAGAIN).
+ *
+ * Return: 0, -EMSGSIZE above shmdev_ring_max_msg(), -EAGAIN (try),
+ * -ETIMEDOUT, -EINTR (a signal while asleep), -ESTALE (the ring was
+ * created again), or another -errno of shmdev_wait().
+ */
+int shmdev_ring_reserve(struct shmdev_ring *ring, size_t len,
+			int64_t timeout_ns, void **msg);
+
+/**
+ * shmdev_ring_commit() - publish a reserved message
+ * @ring: the handle that reserved it
+ * @msg: what shmdev_ring_reserve() gave
+ *
+ * Return: 0, -EINVAL when @msg is no reservation of this process still
+ * pending, or the error of shmdev_notify() (the message is committed).
+ */
+int shmdev_ring_commit(struct shmdev_ring *ring, void *msg);
+
+/**
+ * shmdev_ring_peek() - the oldest message not released
+ * @ring: the handle
+ * @timeout_ns: how long to wait for one (see above)
+ * @msg: on success, the message, readable in place until released
+ * @len: on success, its length
+ *
+ * Peeking again before releasing gives the same message.
+ *
+ * Return: 0, -EAGAIN (try), -ETIMEDOUT, -EINTR, -EBADMSG when the ring's
+ * records are not consistent (memory written by something else), or
+ * another -errno of shmdev_wait().
+ */
+int shmdev_ring_peek(struct shmdev_ring *ring, int64_t timeout_ns,
+		     const void **msg, size_t *len);
+
+/**
+ * shmdev_ring_release() - give back the message shmdev_ring_peek() gave
+ * @ring: the handle
+ * @msg: that message
+ *
+ * Return: 0, -EINVAL when @msg is not the message peeked at, -ESTALE when
+ * the ring was created again since, or the error of shmdev_notify() (the
+ * message is released).
+ */
+int shmdev_ring_release(struct shmdev_ring *ring, const void *msg);
+
+/**
+ * shmdev_ring_max_msg() - the largest message the ring takes
+ * @ring: the handle
+ */
+size_t shmdev_ring_max_msg(const struct shmdev_ring *ring);
 
 /* ---- named regions ---------------------------------------------------- */
 

@@ -2,7 +2,9 @@
 /*
  * Unit tests of libshmdev that need no kernel module: size, duration and
  * mode parsing, the errors of a device that is not there, the checks of a
- * region name, and the parsing of the listing /proc/shmdev/regions.
+ * region name, the parsing of the listing /proc/shmdev/regions, and wait
+ * and notify through a control page faked by a memfd (in place, no system
+ * call while nobody waits: counted under a seccomp filter; spinning).
  */
 
 #include <errno.h>
@@ -12,8 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "lib/shmdev.h"
+#include "shmdev_common.h"
+#include "no_syscalls.h"
 
 #include "kselftest_harness.h"
 
@@ -172,7 +179,7 @@ TEST(open_region_checks)
 	free_fd = lowest_free_fd();
 
 	/* Flags. */
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x20, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x40, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", 0x80000000U, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_EXCL, 0, 0));
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, "x", SHMDEV_OPEN_AUTOREMOVE, 0, 0));
@@ -213,7 +220,7 @@ TEST(open_region_checks)
 	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, SHMDEV_NAME_MAX - 1,
 							   SHMDEV_NAME_MAX - 2), 0, 0, 0));
 	/* Flags are checked before the name, as the module does. */
-	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x40, 0, 0));
+	EXPECT_EQ(-EINVAL, shmdev_open_region(fd, make_name(name, 199, -1), 0x80, 0, 0));
 
 	EXPECT_EQ(-EBADF, shmdev_open_region(-1, "x", 0, 0, 0));
 	EXPECT_EQ(free_fd, lowest_free_fd());
@@ -463,6 +470,171 @@ TEST(read_file)
 	unlink(path);
 	EXPECT_EQ(-ENOENT, shmdev_read_file(path, &text, &len));
 	EXPECT_EQ(-ENOENT, shmdev_list_path(path, NULL, NULL));
+}
+
+/* ---- the control page, faked ------------------------------------------ */
+
+/*
+ * A handle on a memfd as large as the control page's offset and a page:
+ * mmap at SHMDEV_CTRL_OFFSET works on it as on a region with a control
+ * page, and every ioctl fails ENOTTY, so that a call that returns ENOTTY
+ * is one that made its ioctl.
+ */
+static int fake_ctrl_open(struct shmdev *dev, int flags)
+{
+	char path[64];
+	int fd = memfd_create("fake-ctrl", MFD_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, SHMDEV_CTRL_OFFSET + 4096)) {
+		close(fd);
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	err = shmdev_open_path(dev, path, flags);
+	close(fd);
+	return err;
+}
+
+TEST(ctrl_notify_in_place)
+{
+	struct shmdev dev, ro;
+	uint64_t seq = 0;
+
+	ASSERT_EQ(0, fake_ctrl_open(&dev, O_RDWR));
+	ASSERT_NE(NULL, dev.ctrl);
+	EXPECT_TRUE(dev.ctrl_writable);
+	dev.ctrl->seq = 41;
+	/* Nobody waiting: the increment alone. */
+	EXPECT_EQ(0, shmdev_notify(&dev, &seq));
+	EXPECT_EQ(42ULL, seq);
+	EXPECT_EQ(42ULL, dev.ctrl->seq);
+	EXPECT_EQ(42ULL, shmdev_seq(&dev));
+	/* Someone may sleep: WAKE (ENOTTY here), after the increment. */
+	dev.ctrl->waiting = 1;
+	EXPECT_EQ(-ENOTTY, shmdev_notify(&dev, &seq));
+	EXPECT_EQ(43ULL, dev.ctrl->seq);
+	dev.ctrl->waiting = 0;
+
+	/* Read-only: mapped read-only; NOTIFY is the ioctl's to refuse. */
+	ASSERT_EQ(0, fake_ctrl_open(&ro, O_RDONLY));
+	ASSERT_NE(NULL, ro.ctrl);
+	EXPECT_FALSE(ro.ctrl_writable);
+	EXPECT_EQ(-ENOTTY, shmdev_notify(&ro, NULL));
+	shmdev_close(&ro);
+	EXPECT_EQ(NULL, ro.ctrl);
+	EXPECT_EQ(-1, ro.fd);
+	shmdev_close(&dev);
+}
+
+TEST(ctrl_wait)
+{
+	struct shmdev dev;
+	uint64_t seq = 7;
+	int64_t t0;
+
+	ASSERT_EQ(0, fake_ctrl_open(&dev, O_RDWR));
+	ASSERT_NE(NULL, dev.ctrl);
+	dev.ctrl->seq = 9;
+	/* Moved: taken from the page. */
+	EXPECT_EQ(0, shmdev_wait(&dev, &seq, -1));
+	EXPECT_EQ(9ULL, seq);
+	/* Not moved, no blocking: no ioctl either. */
+	EXPECT_EQ(-ETIMEDOUT, shmdev_wait(&dev, &seq, 0));
+	/* Not moved: a spin within the timeout, and it ends there. */
+	ASSERT_EQ(0, shmdev_set_spin(&dev, 10 * 1000000000LL));
+	t0 = sd_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, shmdev_wait(&dev, &seq, 20000000));
+	EXPECT_LE(20000000, (int64_t)sd_now_ns() - t0);
+	EXPECT_GT(2000000000LL, (int64_t)sd_now_ns() - t0);
+	/* A spin shorter than the timeout ends in WAIT (ENOTTY here). */
+	ASSERT_EQ(0, shmdev_set_spin(&dev, 1000000));
+	EXPECT_EQ(-ENOTTY, shmdev_wait(&dev, &seq, -1));
+	ASSERT_EQ(0, shmdev_set_spin(&dev, 0));
+	EXPECT_EQ(-ENOTTY, shmdev_wait(&dev, &seq, 1000000000));
+	EXPECT_EQ(-EINVAL, shmdev_set_spin(&dev, -1));
+	shmdev_close(&dev);
+}
+
+/* A spinning waiter sees another process's in-place notification. */
+TEST(ctrl_spin_sees_other_process)
+{
+	struct shmdev dev;
+	uint64_t seq;
+	pid_t pid;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU");
+	ASSERT_EQ(0, fake_ctrl_open(&dev, O_RDWR));
+	seq = shmdev_seq(&dev);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(20000);
+		_exit(shmdev_notify(&dev, NULL) ? 1 : 0);
+	}
+	ASSERT_EQ(0, shmdev_set_spin(&dev, 20 * 1000000000LL));
+	EXPECT_EQ(0, shmdev_wait(&dev, &seq, -1));
+	EXPECT_EQ(1ULL, seq);
+	EXPECT_TRUE(child_ok(pid));
+	shmdev_close(&dev);
+}
+
+/* With the page and nobody waiting, notify makes no system call at all. */
+TEST(ctrl_notify_no_syscall)
+{
+	struct shmdev dev;
+	pid_t pid;
+
+	ASSERT_EQ(0, fake_ctrl_open(&dev, O_RDWR));
+	for (int waiting = 0; waiting < 2; waiting++) {
+		dev.ctrl->waiting = waiting;
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			uint64_t seq = 0, old;
+
+			if (!forbid_syscalls())
+				_exit(20);
+			for (int i = 0; i < 1000; i++)
+				if (shmdev_notify(&dev, &seq))
+					_exit(21);
+			old = seq - 1;
+			_exit(shmdev_wait(&dev, &old, -1) || old != seq ? 22 : 0);
+		}
+		if (waiting) {
+			EXPECT_TRUE(child_made_syscall(pid));
+		} else {
+			EXPECT_TRUE(child_ok(pid));
+		}
+	}
+	/* The second child's first increment happened before its WAKE. */
+	EXPECT_EQ(1001ULL, dev.ctrl->seq);
+	shmdev_close(&dev);
+}
+
+/* A handle filled by hand has no control page, whatever its other bytes. */
+TEST(handle_by_hand)
+{
+	struct shmdev dev, good;
+
+	ASSERT_EQ(0, fake_ctrl_open(&good, O_RDWR));
+	memset(&dev, 0xa5, sizeof(dev));
+	dev.ctrl = good.ctrl;
+	dev.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev.fd);
+	EXPECT_EQ(-ENOTTY, shmdev_notify(&dev, NULL));
+	EXPECT_EQ(0ULL, good.ctrl->seq);
+	shmdev_close(&dev);
+	EXPECT_EQ(-1, dev.fd);
+	/* good's page is still mapped: close did not unmap it. */
+	EXPECT_EQ(0ULL, good.ctrl->seq);
+	/* A copy of a handle is a handle. */
+	dev = good;
+	EXPECT_EQ(0, shmdev_notify(&dev, NULL));
+	EXPECT_EQ(1ULL, good.ctrl->seq);
+	shmdev_close(&good);
 }
 
 TEST_HARNESS_MAIN

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Integration tests of libshmdev against the loaded module (in the VM):
- * the default region, and named regions (create, open, unlink, chmod,
+ * the default region; wait and notify through the control page (no
+ * system call to notify while nobody waits, counted by a seccomp filter
+ * that traps any system call; wake-ups across processes on both
+ * paths; spinning) and through the ioctls where there is none; named
+ * regions (create, open, unlink, chmod,
  * autoremove, the listing, other users' access). Runs as root; the tests
  * of other users' access run in children that become uid 1000 or 1001.
  */
 
 #include <errno.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 
 #include "lib/shmdev.h"
 #include "shmdev_common.h"
+#include "no_syscalls.h"
 
 #include "kselftest_harness.h"
 
@@ -111,6 +117,228 @@ TEST_F(lib, notify_wait)
 	}
 	EXPECT_EQ(0, shmdev_wait(&self->dev, &seq, 20000000000LL));
 	EXPECT_EQ(mine + 2, seq);
+	EXPECT_TRUE(child_ok(pid));
+}
+
+/* ---- wait and notify through the control page ------------------------- */
+
+/* Does the module give this file a control page? Asked directly. */
+static bool module_has_ctrl(int fd)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, psz, PROT_READ, MAP_SHARED, fd, (off_t)SHMDEV_CTRL_OFFSET);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, psz);
+	return true;
+}
+
+/* The handle on the same file without the control page: the ioctls only. */
+static struct shmdev ioctl_only(const struct shmdev *dev)
+{
+	struct shmdev d;
+
+	/* As a caller that fills the handle by hand: no control page. */
+	memset(&d, 0x5a, sizeof(d));
+	d.fd = dev->fd;
+	return d;
+}
+
+/*
+ * A child that notifies @n times through @dev, and waits once on a
+ * sequence that already moved, under forbid_syscalls(): exits 0 if it
+ * made no system call, exits SYSCALL_SEEN if it made one.
+ */
+static pid_t notify_without_syscalls(struct shmdev *dev, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		uint64_t seq = 0, old;
+
+		if (!forbid_syscalls())
+			_exit(20);
+		for (int i = 0; i < n; i++)
+			if (shmdev_notify(dev, &seq))
+				_exit(21);
+		old = seq - 1;
+		if (shmdev_wait(dev, &old, -1) || old != seq)
+			_exit(22);
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(lib, ctrl_page_mapped)
+{
+	struct shmdev_info info;
+	struct shmdev ro, d;
+	uint64_t seq = 0;
+
+	if (!module_has_ctrl(self->dev.fd)) {
+		EXPECT_EQ(NULL, self->dev.ctrl);
+		TH_LOG("the module has no control page: the ioctls are used");
+	} else {
+		ASSERT_NE(NULL, self->dev.ctrl);
+		EXPECT_TRUE(self->dev.ctrl_writable);
+		ASSERT_EQ(0, shmdev_notify(&self->dev, &seq));
+		ASSERT_EQ(0, shmdev_get_info(&self->dev, &info));
+		EXPECT_EQ(seq, info.seq);
+		EXPECT_EQ(seq, self->dev.ctrl->seq);
+	}
+	ASSERT_EQ(0, shmdev_get_info(&self->dev, &info));
+	EXPECT_EQ(info.seq, shmdev_seq(&self->dev));
+	d = ioctl_only(&self->dev);
+	EXPECT_EQ(info.seq, shmdev_seq(&d));
+	ASSERT_EQ(0, shmdev_notify(&d, &seq));
+	EXPECT_EQ(info.seq + 1, seq);
+	EXPECT_EQ(seq, shmdev_seq(&self->dev));
+
+	/* Read-only: mapped read-only, and notifying is refused. */
+	ASSERT_EQ(0, shmdev_open(&ro, O_RDONLY));
+	EXPECT_EQ(self->dev.ctrl != NULL, ro.ctrl != NULL);
+	EXPECT_FALSE(ro.ctrl_writable);
+	EXPECT_EQ(-EBADF, shmdev_notify(&ro, NULL));
+	EXPECT_EQ(seq, shmdev_seq(&ro));
+	shmdev_close(&ro);
+	EXPECT_EQ(NULL, ro.ctrl);
+
+	EXPECT_EQ(-EINVAL, shmdev_set_spin(&self->dev, -1));
+	EXPECT_EQ(0, shmdev_set_spin(&self->dev, 0));
+	setenv("SHMDEV_SPIN_NS", "12345", 1);
+	ASSERT_EQ(0, shmdev_open(&ro, O_RDONLY));
+	unsetenv("SHMDEV_SPIN_NS");
+	EXPECT_EQ(12345, ro.spin_ns);
+	shmdev_close(&ro);
+}
+
+/*
+ * With the control page, notifying while nobody waits makes no system
+ * call; with a waiter asleep, it calls WAKE. Without one, it makes its
+ * NOTIFY ioctl: the method sees system calls.
+ */
+TEST_F(lib, notify_nobody_waiting_no_syscall)
+{
+	struct shmdev_info before, after;
+	pid_t pid, waiter;
+
+	/*
+	 * A waiter that timed out may have left the waiting word set: the
+	 * next notification's WAKE clears it (the queue is empty).
+	 */
+	ASSERT_EQ(0, shmdev_notify(&self->dev, NULL));
+	ASSERT_EQ(0, shmdev_get_info(&self->dev, &before));
+	pid = notify_without_syscalls(&self->dev, 1000);
+	ASSERT_LT(0, pid);
+	if (!self->dev.ctrl) {
+		EXPECT_TRUE(child_made_syscall(pid));
+		SKIP(return, "no control page: the ioctls are system calls");
+	}
+	ASSERT_TRUE(child_ok(pid));
+	ASSERT_EQ(0, shmdev_get_info(&self->dev, &after));
+	EXPECT_EQ(before.seq + 1000, after.seq);
+
+	/* A waiter asleep: the notifier must call WAKE (and is stopped there). */
+	waiter = fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		uint64_t seq = shmdev_seq(&self->dev);
+
+		shmdev_set_spin(&self->dev, 0);
+		_exit(shmdev_wait(&self->dev, &seq, 20000000000LL) ? 1 : 0);
+	}
+	ASSERT_TRUE(await_wait(waiter, self->dev.fd));
+	pid = notify_without_syscalls(&self->dev, 1);
+	ASSERT_LT(0, pid);
+	EXPECT_TRUE(child_made_syscall(pid));
+	/* Its increment stands, unseen by the sleeper: wake it properly. */
+	ASSERT_EQ(0, shmdev_notify(&self->dev, NULL));
+	EXPECT_TRUE(child_ok(waiter));
+}
+
+/*
+ * A waiter asleep in shmdev_wait() is woken by shmdev_notify() from
+ * another process, through the control page or the ioctls on either side.
+ */
+TEST_F(lib, wait_woken_by_other_process)
+{
+	for (int mode = 0; mode < 4; mode++) {
+		bool wait_ctrl = mode & 1, notify_ctrl = mode & 2;
+		struct shmdev w = wait_ctrl ? self->dev : ioctl_only(&self->dev);
+		uint64_t seq = shmdev_seq(&self->dev), start = seq;
+		pid_t parent = getpid(), pid;
+
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			struct shmdev n;
+
+			if (!await_wait(parent, self->dev.fd))
+				_exit(10);
+			n = notify_ctrl ? self->dev : ioctl_only(&self->dev);
+			_exit(shmdev_notify(&n, NULL) ? 11 : 0);
+		}
+		EXPECT_EQ(0, shmdev_wait(&w, &seq, 20000000000LL)) TH_LOG("mode %d", mode);
+		EXPECT_EQ(start + 1, seq) TH_LOG("mode %d", mode);
+		EXPECT_TRUE(child_ok(pid)) TH_LOG("mode %d", mode);
+	}
+}
+
+/* Spinning: within the timeout, and only where another CPU may run us. */
+TEST_F(lib, wait_spin)
+{
+	uint64_t seq = shmdev_seq(&self->dev);
+	int64_t t0;
+	pid_t pid;
+
+	EXPECT_EQ(-ETIMEDOUT, shmdev_wait(&self->dev, &seq, 0));
+	ASSERT_EQ(0, shmdev_set_spin(&self->dev, 60000000000LL));
+	t0 = sd_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, shmdev_wait(&self->dev, &seq, 30000000));
+	EXPECT_LE(30000000, (int64_t)sd_now_ns() - t0);
+	EXPECT_GT(5000000000LL, (int64_t)sd_now_ns() - t0);
+	if (!self->dev.ctrl)
+		SKIP(return, "no control page: no spinning");
+
+	/* One CPU allowed: no spinning, straight to sleep despite 60 s of budget. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct shmdev d;
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(sched_getcpu(), &one);
+		/* A new handle: the CPUs are looked at once per handle. */
+		if (sched_setaffinity(0, sizeof(one), &one) || shmdev_open(&d, O_RDONLY) ||
+		    shmdev_set_spin(&d, 60000000000LL))
+			_exit(10);
+		_exit(shmdev_wait(&d, &seq, 30000000000LL) ? 11 : 0);
+	}
+	ASSERT_TRUE(await_in_syscall(pid, pid, SYS_ioctl, -1, ANY_ARG,
+				     (unsigned long)SHMDEV_IOC_WAIT));
+	ASSERT_EQ(0, shmdev_notify(&self->dev, NULL));
+	EXPECT_TRUE(child_ok(pid));
+
+	/* Several CPUs: it spins (never reaches WAIT) and sees the notify. */
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: cannot spin");
+	seq = shmdev_seq(&self->dev);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(shmdev_wait(&self->dev, &seq, 30000000000LL) ? 11 : 0);
+	usleep(300000);
+	{
+		char state = '?';
+		unsigned long args[2];
+		long nr = -1;
+
+		ASSERT_TRUE(task_where(pid, pid, &state, &nr, args));
+		EXPECT_EQ('R', state);
+	}
+	ASSERT_EQ(0, shmdev_notify(&self->dev, NULL));
 	EXPECT_TRUE(child_ok(pid));
 }
 
