@@ -614,9 +614,9 @@ int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma)
  * @region: the region
  *
  * Counted in the mapping's i_mmap tree, where the VFS links every VMA of
- * the region's files (of which those of the control page do not count), rather than by ->open and ->close: a VMA that is
- * merged into its neighbour right after ->mmap (its flags changed there)
- * is freed without ->close.
+ * the region's files (those of the control page do not count), rather
+ * than by ->open and ->close: a VMA that is merged into its neighbour
+ * right after ->mmap (its flags changed there) is freed without ->close.
  *
  * Return: the number, a snapshot.
  * Context: Process context; takes i_mmap_rwsem.
