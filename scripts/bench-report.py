@@ -90,7 +90,8 @@ def order_changes(samples):
                 rounds[s["round"]].append((s["pos"], s["bench"], s["test"], s["kind"],
                                            s["param"]))
         seqs = [[c[1:] for c in sorted(rounds[r])] for r in sorted(rounds)]
-        res[prog] = (len(seqs), sum(1 for a, b in zip(seqs, seqs[1:]) if a != b))
+        if seqs:  # a program the run did not have says nothing
+            res[prog] = (len(seqs), sum(1 for a, b in zip(seqs, seqs[1:]) if a != b))
     return res
 
 

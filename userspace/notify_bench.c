@@ -114,15 +114,19 @@ static void dev_notify(int fd, __u64 *seq)
  * after every pass. futex-glibc: a word and a waiters flag, as glibc's
  * locks do it (see pp_futex_await()).
  */
-enum { PP_SHMDEV, PP_IOCTL, PP_FUTEX, PP_FUTEX_GLIBC, PP_EVENTFD, PP_PIPE,
-       PP_SOCKET, NR_PP };
+enum {
+	PP_SHMDEV, PP_IOCTL, PP_FUTEX, PP_FUTEX_GLIBC, PP_EVENTFD, PP_PIPE, PP_SOCKET,
+	NR_PP
+};
 static const char *const pp_name[NR_PP] = {
 	"shmdev", "shmdev-ioctl", "futex", "futex-glibc", "eventfd", "pipe",
 	"socketpair"
 };
 
-/* Where the two processes run: pinned to vCPUs 0 and 1, both pinned to
- * vCPU 0, or both free to run on any vCPU, as unpinned programs do. */
+/*
+ * Where the two processes run: pinned to vCPUs 0 and 1, both pinned to
+ * vCPU 0, or both free to run on any vCPU, as unpinned programs do.
+ */
 enum { PL_TWO, PL_SAME, PL_ANY, NR_PL };
 static const char *const pl_name[NR_PL] = { "two-cpus", "same-cpu", "any-cpu" };
 
@@ -533,8 +537,10 @@ static double idle_syscalls(int kind, long n)
 	if (pid < 0)
 		bench_die("fork");
 	if (pid == 0) {
-		if (trap_all_syscalls())
+		if (trap_all_syscalls()) {
+			perror("notify_bench: seccomp filter");
 			_exit(3);
+		}
 		trapped = 0;
 		idle_loop(kind, &dev, n);
 		*res = trapped;

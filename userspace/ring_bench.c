@@ -82,9 +82,9 @@ static void check(const char *m, size_t len, size_t want_len, uint64_t i)
 
 	memcpy(&got, m, sizeof(got));
 	if (len != want_len || got != i || m[len - 1] != (char)(i * 7 + 1)) {
-		fprintf(stderr, "ring_bench: message %llu lost, torn or out of order "
-			"(length %zu, number %llu)\n", (unsigned long long)i, len,
-			(unsigned long long)got);
+		fprintf(stderr,
+			"ring_bench: message %llu lost, torn or out of order (length %zu, number %llu)\n",
+			(unsigned long long)i, len, (unsigned long long)got);
 		exit(1);
 	}
 }
@@ -262,9 +262,9 @@ static uint64_t transfer(int kind, size_t msg, long msgs)
 		if (err)
 			die_err("shmdev_ring_create", err);
 		if (shmdev_ring_max_msg(&ring) < msg) {
-			fprintf(stderr, "ring_bench: a ring of %zu bytes takes messages of "
-				"%zu bytes at most, not %zu\n", ring_len,
-				shmdev_ring_max_msg(&ring), msg);
+			fprintf(stderr,
+				"ring_bench: a ring of %zu bytes takes messages of %zu bytes at most, not %zu\n",
+				ring_len, shmdev_ring_max_msg(&ring), msg);
 			exit(1);
 		}
 	} else {
