@@ -62,7 +62,11 @@ static const size_t msg_size[NR_SIZES] = { 1 << 20, 64 };
 static const char *const size_test[NR_SIZES] = { "1M", "64B" };
 static const char *const size_unit[NR_SIZES] = { "MiB/s", "msg/s" };
 
-static size_t ring_len = 8 << 20;
+/*
+ * The ring's data area (@ring_data, a power of two) and the region that
+ * holds it: one page more, for the ring's header.
+ */
+static size_t ring_data = 8 << 20, ring_len;
 
 static void die_err(const char *what, int err)
 {
@@ -145,7 +149,7 @@ static void *region_map(struct shmdev *dev, size_t len, bool fresh)
 /* memcpy: one process, the stamp, one copy, the check. */
 static uint64_t memcpy_run(char *src, size_t msg, long msgs)
 {
-	size_t slots = ring_len / msg;
+	size_t slots = ring_data / msg;
 	char *buf = mmap(NULL, slots * msg, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	uint64_t t0, t;
@@ -382,7 +386,8 @@ static void usage(FILE *f)
 		"               (default 5, at most 64)\n"
 		"  -m MIB       MiB moved in 1 MiB messages per measurement (default 32)\n"
 		"  -n MSGS      64-byte messages per measurement (default 50000)\n"
-		"  -R RING_MIB  size of the ring's region (default 8; the module's\n"
+		"  -R RING_MIB  size of the ring's data, a power of two (default 8;\n"
+		"               the region is a page larger, and the module's\n"
 		"               max_size must allow it)\n"
 		"  -S SEED      seed of the order of the cases (default: from the clock)\n"
 		"  -h           this help\n");
@@ -422,13 +427,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (reps < 1 || reps > MAX_REPS || mib < 1 || small < 1 || ring_mib < 2) {
+	if (reps < 1 || reps > MAX_REPS || mib < 1 || small < 1 || ring_mib < 4 ||
+	    (ring_mib & (ring_mib - 1))) {
 		usage(stderr);
 		return 2;
 	}
-	ring_len = (size_t)ring_mib << 20;
+	ring_data = (size_t)ring_mib << 20;
+	ring_len = ring_data + sysconf(_SC_PAGESIZE);
 	bench_meta("ring_bench", seed, reps);
-	printf("@meta ring_bytes %zu\n", ring_len);
+	printf("@meta ring_bytes %zu\n", ring_data);
 
 	for (int z = 0; z < NR_SIZES; z++)
 		for (int k = 0; k < NR_KINDS; k++)
