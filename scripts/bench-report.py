@@ -263,7 +263,8 @@ def ratio_digits(x, count=False):
 
 # ---- tables ----------------------------------------------------------------
 
-REF = {"fault": "shmdev", "rtt": "shmdev", "bulk": "shmdev-ring", "wake-all": "shmdev",
+REF = {"fault": "shmdev", "rtt": "shmdev", "rtt-sleeps": "shmdev", "bulk": "shmdev-ring",
+       "wake-all": "shmdev",
        "idle-notify": "getppid", "ring": "ring"}
 KIND_ORDER = ["shmdev", "shmdev-ioctl", "shmdev-ring", "shmdev-ring-inplace", "ring",
               "memfd", "memfd-thp", "sysv", "anon-shared", "futex", "futex-glibc",
@@ -305,12 +306,14 @@ def text_report(run, tgts):
     out = []
     titles = {"fault": "fault (ns/page; ratio shmdev/peer)",
               "rtt": "rtt (ns; ratio shmdev/peer)",
+              "rtt-sleeps": "rtt-sleeps (times the two processes slept per 100 round "
+                            "trips; 200: each once a round trip)",
               "bulk": "bulk (MiB/s; ratio shmdev-ring/peer)",
               "wake-all": "wake-all (ns to wake all by waiters; ratio shmdev/peer)",
               "idle-notify": "idle-notify (call: ns per call; syscalls: made by "
                              "param calls; ratio getppid/peer)",
               "ring": "ring (1M: MiB/s, 64B: messages/s; ratio ring/peer)"}
-    for bench in ("fault", "rtt", "bulk", "wake-all", "idle-notify", "ring"):
+    for bench in ("fault", "rtt", "rtt-sleeps", "bulk", "wake-all", "idle-notify", "ring"):
         rows = comparison_rows(run, bench)
         if not rows:
             continue
@@ -439,6 +442,10 @@ def rst_report(run, meta, tgts, orders):
                 ("rtt", "Round-trip times", "Median ns per round trip [min-max] over the "
                  "rounds, two processes free to run on either vCPU (any-cpu), pinned to "
                  "two vCPUs (two-cpus) and both pinned to one (same-cpu)."),
+                ("rtt-sleeps", "Sleeps per round trip", "Median times the two processes "
+                 "slept (voluntary context switches) per 100 round trips [min-max]: 200 "
+                 "when each sleeps once a round trip, near 0 when a spin or a race "
+                 "spares them the sleep."),
                 ("bulk", "Bulk throughput", "Median MiB/s [min-max] over the rounds."),
                 ("wake-all", "Wake-all times", "Median ns from the wake-up call until the "
                  "last waiter runs [min-max], by number of waiters."),

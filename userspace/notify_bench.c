@@ -11,7 +11,9 @@
  *   no shared word, an eventfd pair, a pipe pair and a unix socketpair.
  *   The two processes pinned to two vCPUs, both pinned to one, and free
  *   to run on either (libshmdev spins before sleeping only for a thread
- *   that may run on more than one CPU).
+ *   that may run on more than one CPU). With each round-trip time, how
+ *   often the two processes slept (voluntary context switches) per 100
+ *   round trips: 200 when each sleeps once a round trip.
  * A notify nobody waits for: ns per call of getppid(), of the NOTIFY
  *   ioctl and of shmdev_notify(), and the system calls that the last two
  *   make, counted under a seccomp filter.
@@ -55,6 +57,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -393,13 +396,32 @@ static void pp_side(struct pp *pp, int side, long rounds)
 		shmdev_close(&st.dev);
 }
 
-/* ns per round trip, the two processes placed as @placement says. */
-static double pp_run(int kind, long rounds, int placement)
+/* Voluntary context switches of the caller so far: times it slept. */
+static long sleeps(void)
 {
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		bench_die("getrusage");
+	return ru.ru_nvcsw;
+}
+
+/*
+ * ns per round trip, the two processes placed as @placement says; *@slept:
+ * the times the two slept (voluntary context switches) per round trip, 2
+ * when each sleeps once per round trip, near 0 when neither has to.
+ */
+static double pp_run(int kind, long rounds, int placement, double *slept)
+{
+	_Atomic long *child_slept = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t t0, t;
 	struct pp pp;
+	long s0;
 	pid_t pid;
 
+	if (child_slept == MAP_FAILED)
+		bench_die("mmap");
 	pp_setup(&pp, kind);
 	if (placement == PL_ANY)
 		bench_unpin();
@@ -412,14 +434,20 @@ static double pp_run(int kind, long rounds, int placement)
 	if (pid == 0) {
 		if (placement != PL_ANY)
 			bench_pin(placement == PL_SAME ? 0 : 1);
+		s0 = sleeps();
 		pp_side(&pp, 1, rounds);
+		*child_slept = sleeps() - s0;
 		_exit(0);
 	}
+	s0 = sleeps();
 	t0 = sd_now_ns();
 	pp_side(&pp, 0, rounds);
 	t = sd_now_ns() - t0;
+	s0 = sleeps() - s0;
 	if (!child_ok(pid))
 		bench_die("ping-pong child");
+	*slept = (double)(s0 + *child_slept) / rounds;
+	munmap((void *)child_slept, 4096);
 	pp_teardown(&pp);
 	return (double)t / rounds;
 }
@@ -901,6 +929,7 @@ static const char *const bulk_test[] = { "4K", "64K", "1M" };
 #define NR_SIZES 3
 
 static double lat[NR_PL][NR_PP][MAX_REPS], bulk[NR_SIZES][NR_BK][MAX_REPS];
+static double slp[NR_PL][NR_PP][MAX_REPS];
 static double idle[NR_ID][MAX_REPS], idle_count[NR_ID][MAX_REPS];
 
 static void run_case(const struct ncase *c, long rounds, long mib, long calls,
@@ -909,11 +938,18 @@ static void run_case(const struct ncase *c, long rounds, long mib, long calls,
 	/* Every case starts unpinned, whatever the one before it did. */
 	bench_unpin();
 	switch (c->bench) {
-	case B_RTT:
-		lat[c->param][c->kind][r] = pp_run(c->kind, rounds, c->param);
+	case B_RTT: {
+		double slept;
+
+		lat[c->param][c->kind][r] = pp_run(c->kind, rounds, c->param, &slept);
 		bench_sample("rtt", pl_name[c->param], pp_name[c->kind],
 			     rounds, lat[c->param][c->kind][r], "ns", r, pos);
+		slp[c->param][c->kind][r] = slept;
+		/* Two decimals: the sample line has one. */
+		bench_sample("rtt-sleeps", pl_name[c->param], pp_name[c->kind],
+			     rounds, slept * 100, "sleeps/100rt", r, pos);
 		break;
+	}
 	case B_BULK: {
 		size_t sz = bulk_size[c->param];
 
@@ -950,11 +986,13 @@ static void print_summary(long rounds, long mib, long calls, int reps)
 
 		printf("\n# ping-pong round trip, %s, %ld rounds x %d\n",
 		       pl_text[pl], rounds, reps);
-		printf("%-20s %14s %16s\n", "mechanism", "median ns", "shmdev / this");
+		printf("%-20s %14s %16s %16s\n", "mechanism", "median ns", "shmdev / this",
+		       "sleeps per rt");
 		for (int k = 0; k < NR_PP; k++) {
 			double m = median(lat[pl][k], reps);
 
-			printf("%-20s %14.0f %16.2f\n", pp_name[k], m, s / m);
+			printf("%-20s %14.0f %16.2f %16.2f\n", pp_name[k], m, s / m,
+			       median(slp[pl][k], reps));
 		}
 	}
 	printf("\n# a notify nobody waits for, %ld calls x %d\n", calls, reps);
