@@ -16,8 +16,9 @@
  *           its own buffer into the reserved space: one copy; the consumer
  *           checks the length and both stamps in place.
  *   memcpy  one process stamping and copying each message into the next
- *           slot of a buffer as large as the ring, checking the stamps
- *           there: the copy the ring cannot avoid, and nothing else.
+ *           slot of a shmdev region as large as the ring's, checking the
+ *           stamps there: the copy the ring cannot avoid, into the same
+ *           kind of memory, and nothing else.
  *   pipe    the producer writes each message with write(), the consumer
  *           reads it into its own buffer and checks it there.
  * 64-byte messages, messages per second:
@@ -146,16 +147,21 @@ static void *region_map(struct shmdev *dev, size_t len, bool fresh)
 	return base;
 }
 
-/* memcpy: one process, the stamp, one copy, the check. */
+/*
+ * memcpy: one process, the stamp, one copy, the check, into the same kind
+ * of memory as the ring's: a region as large, touched before the clock
+ * starts, the slots where the ring's data area would be.
+ */
 static uint64_t memcpy_run(char *src, size_t msg, long msgs)
 {
 	size_t slots = ring_data / msg;
-	char *buf = mmap(NULL, slots * msg, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct shmdev dev;
 	uint64_t t0, t;
+	char *base, *buf;
 
-	if (buf == MAP_FAILED)
-		bench_die("mmap");
+	base = region_map(&dev, ring_len, true);
+	memset(base, 0, ring_len);
+	buf = base + (ring_len - ring_data);
 	t0 = sd_now_ns();
 	for (long i = 0; i < msgs; i++) {
 		char *slot = buf + (i % slots) * msg;
@@ -165,7 +171,9 @@ static uint64_t memcpy_run(char *src, size_t msg, long msgs)
 		check(slot, msg, msg, i);
 	}
 	t = sd_now_ns() - t0;
-	munmap(buf, slots * msg);
+	shmdev_unmap(base, ring_len);
+	shmdev_set_size(&dev, 0);
+	shmdev_close(&dev);
 	return t;
 }
 
