@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Turns the output of one `make bench` run (the @meta and @sample lines of
-fault_bench and notify_bench, and the @meta lines scripts/bench.sh adds)
+fault_bench, notify_bench and ring_bench, and the @meta lines
+scripts/bench.sh adds)
 into:
 
   OUT_DIR/table.txt      medians, min-max, ratios and the targets (also on
@@ -18,7 +19,8 @@ With --doc DIR, table.txt, results.rst and the PNGs are written to DIR too
 Each target compares two measurements of the same run: per round, the
 ratio of the two samples of that round; the target's figure is the median
 of those ratios, with their min-max, and it is met when that median is on
-the right side of the limit.
+the right side of the limit. A target on a count (system calls made) has no
+second measurement: its figure is the largest count of any round.
 
 Usage: bench-report.py RAW_OUTPUT OUT_DIR [--doc DIR]
 """
@@ -73,7 +75,8 @@ class Run:
 
 
 PROGRAMS = {"fault_bench": ("fault", "scale-mmap", "scale-fault", "scale-procs"),
-            "notify_bench": ("rtt", "bulk", "wake-all")}
+            "notify_bench": ("rtt", "bulk", "wake-all", "idle-notify"),
+            "ring_bench": ("ring",)}
 
 
 def order_changes(samples):
@@ -87,7 +90,8 @@ def order_changes(samples):
                 rounds[s["round"]].append((s["pos"], s["bench"], s["test"], s["kind"],
                                            s["param"]))
         seqs = [[c[1:] for c in sorted(rounds[r])] for r in sorted(rounds)]
-        res[prog] = (len(seqs), sum(1 for a, b in zip(seqs, seqs[1:]) if a != b))
+        if seqs:  # a program the run did not have says nothing
+            res[prog] = (len(seqs), sum(1 for a, b in zip(seqs, seqs[1:]) if a != b))
     return res
 
 
@@ -129,18 +133,47 @@ TARGETS = [
      "mmap+munmap of a lazy shmdev region, ns: {mmap_max} / 1 MiB",
      ("scale-mmap", "mmap+munmap", "shmdev", "max"),
      ("scale-mmap", "mmap+munmap", "shmdev", 1), "le", 2.0),
-    ("round trip vs futex", "round trip, two vCPUs, shmdev / futex",
-     "ping-pong round trip on two vCPUs, ns: shmdev / futex",
-     ("rtt", "two-cpus", "shmdev", None),
-     ("rtt", "two-cpus", "futex", None), "le", 1.0),
+    ("first touch vs memfd-thp", "first-touch write, shmdev / memfd-thp",
+     "first-touch write fault, ns/page (so per byte), fresh {fault} objects: shmdev / "
+     "memfd with MADV_HUGEPAGE (shmem_enabled=advise)",
+     ("fault", "first-touch-write", "shmdev", None),
+     ("fault", "first-touch-write", "memfd-thp", None), "le", 1.0),
+    ("remap vs memfd-thp", "remap of resident pages, shmdev / memfd-thp",
+     "read faults on resident pages through a new mapping, ns/page: shmdev / "
+     "memfd with MADV_HUGEPAGE",
+     ("fault", "remap-resident", "shmdev", None),
+     ("fault", "remap-resident", "memfd-thp", None), "le", 1.0),
+    ("first touch 1 GiB vs 64 MiB", "shmdev first touch per byte, 1 GiB / 64 MiB",
+     "first-touch write of a whole shmdev region, ns/page (so per byte): 1 GiB / 64 MiB",
+     ("scale-fault", "first-touch-write", "shmdev", 1024),
+     ("scale-fault", "first-touch-write", "shmdev", 64), "le", 1.2),
+    ("round trip vs glibc futex", "round trip, two vCPUs, shmdev / futex-glibc",
+     "ping-pong round trip, two vCPUs, processes not pinned, ns: libshmdev "
+     "(shmdev_wait/shmdev_notify) / a futex used as glibc's locks use it",
+     ("rtt", "any-cpu", "shmdev", None),
+     ("rtt", "any-cpu", "futex-glibc", None), "le", 1.0),
     ("round trip vs eventfd", "round trip, two vCPUs, shmdev / eventfd",
-     "ping-pong round trip on two vCPUs, ns: shmdev / eventfd",
-     ("rtt", "two-cpus", "shmdev", None),
-     ("rtt", "two-cpus", "eventfd", None), "le", 0.9),
+     "ping-pong round trip, two vCPUs, processes not pinned, ns: libshmdev / eventfd",
+     ("rtt", "any-cpu", "shmdev", None),
+     ("rtt", "any-cpu", "eventfd", None), "le", 0.3),
     ("round trip vs pipe", "round trip, two vCPUs, shmdev / pipe",
-     "ping-pong round trip on two vCPUs, ns: shmdev / pipe",
-     ("rtt", "two-cpus", "shmdev", None),
-     ("rtt", "two-cpus", "pipe", None), "le", 0.7),
+     "ping-pong round trip, two vCPUs, processes not pinned, ns: libshmdev / pipe",
+     ("rtt", "any-cpu", "shmdev", None),
+     ("rtt", "any-cpu", "pipe", None), "le", 0.3),
+    ("round trip on one vCPU", "round trip, one vCPU, shmdev / shmdev-ioctl",
+     "ping-pong round trip, both processes pinned to one vCPU, ns: libshmdev / "
+     "the WAIT and NOTIFY ioctls called directly",
+     ("rtt", "same-cpu", "shmdev", None),
+     ("rtt", "same-cpu", "shmdev-ioctl", None), "le", 1.1),
+    ("idle NOTIFY vs getppid", "NOTIFY ioctl nobody waits for / getppid()",
+     "ns per call: SHMDEV_IOC_NOTIFY on a region nobody waits on / getppid()",
+     ("idle-notify", "call", "notify-ioctl", None),
+     ("idle-notify", "call", "getppid", None), "le", 2.0),
+    ("idle shmdev_notify: no syscall", "system calls of shmdev_notify(), nobody waiting",
+     "system calls made by {calls} calls of shmdev_notify() on a region nobody waits "
+     "on, counted under a seccomp filter that traps them all; the largest count of "
+     "any round",
+     ("idle-notify", "syscalls", "shmdev_notify", None), None, "le", 0),
     ("bulk vs pipe", "1 MiB messages, MiB/s, ring / pipe",
      "1 MiB messages, copied in, copied out and checked, MiB/s: shmdev-ring / pipe",
      ("bulk", "1M", "shmdev-ring", None),
@@ -150,6 +183,20 @@ TARGETS = [
      "and check in one process, nothing to wait for)",
      ("bulk", "1M", "shmdev-ring", None),
      ("bulk", "1M", "memcpy-x2", None), "ge", 0.5),
+    ("ring vs memcpy", "1 MiB messages, MiB/s, libshmdev ring / memcpy",
+     "1 MiB messages, MiB/s: libshmdev's ring (written in place, checked in place) / "
+     "one memcpy of the same bytes in one process",
+     ("ring", "1M", "ring", None),
+     ("ring", "1M", "memcpy", None), "ge", 0.9),
+    ("ring vs pipe", "1 MiB messages, MiB/s, libshmdev ring / pipe",
+     "1 MiB messages, MiB/s: libshmdev's ring / a pipe",
+     ("ring", "1M", "ring", None),
+     ("ring", "1M", "pipe", None), "ge", 10.0),
+    ("small messages vs pipe", "64-byte messages/s, libshmdev ring / pipe",
+     "64-byte messages per second: libshmdev's ring (a reserve, commit, peek and "
+     "release per message) / a pipe (a write() per message, reads of up to 64 KiB)",
+     ("ring", "64B", "ring", None),
+     ("ring", "64B", "pipe", None), "ge", 5.0),
     ("wake-all vs futex", "wake {waiters} waiters, NOTIFY / FUTEX_WAKE",
      "time until the last of {waiters} sleeping waiters runs, ns: "
      "one NOTIFY / one FUTEX_WAKE",
@@ -174,19 +221,24 @@ def targets(run):
     """One dict per target: the per-round ratios and the verdict."""
     words = {"fault": size_name(next(iter(run.params("fault")), 0)),
              "mmap_max": size_name(next(reversed(run.params("scale-mmap")), 0)),
-             "waiters": next(reversed(run.params("wake-all")), 0)}
+             "waiters": next(reversed(run.params("wake-all")), 0),
+             "calls": next(iter(run.params("idle-notify")), 0)}
     res = []
     for name, short, compares, num, den, op, limit in TARGETS:
         t = {"name": name, "short": short.format(**words),
              "compares": compares.format(**words), "op": op,
-             "limit": limit, "ratios": [], "ratio": None, "met": None}
-        num, den = resolve(run, num), resolve(run, den)
+             "limit": limit, "ratios": [], "ratio": None, "met": None,
+             "count": den is None}
+        num = resolve(run, num)
+        den = resolve(run, den) if den else None
         if num and den:
             a, b = run.by_round.get(num, {}), run.by_round.get(den, {})
             t["ratios"] = [a[r] / b[r] for r in sorted(a) if r in b and b[r]]
+        elif num and t["count"]:
+            t["ratios"] = list(run.values(num))
         if t["ratios"]:
             ok = (lambda x: x <= limit) if op == "le" else (lambda x: x >= limit)
-            t["ratio"] = statistics.median(t["ratios"])
+            t["ratio"] = (max if t["count"] else statistics.median)(t["ratios"])
             t["met"] = ok(t["ratio"])
             t["rounds_met"] = sum(1 for x in t["ratios"] if ok(x))
         res.append(t)
@@ -194,6 +246,8 @@ def targets(run):
 
 
 def limit_text(t):
+    if t["count"]:
+        return "%s %d" % ("<=" if t["op"] == "le" else ">=", t["limit"])
     return "%s %.1f" % ("<=" if t["op"] == "le" else ">=", t["limit"])
 
 
@@ -201,20 +255,25 @@ def state_text(t):
     return "n/a" if t["met"] is None else "met" if t["met"] else "NOT met"
 
 
-def ratio_digits(x):
+def ratio_digits(x, count=False):
+    if count:
+        return 0
     return 3 if x < 0.1 else 2
 
 
 # ---- tables ----------------------------------------------------------------
 
-REF = {"fault": "shmdev", "rtt": "shmdev", "bulk": "shmdev-ring", "wake-all": "shmdev"}
-UNIT = {"fault": "ns/page", "rtt": "ns", "bulk": "MiB/s", "wake-all": "ns"}
-KIND_ORDER = ["shmdev", "shmdev-ring", "shmdev-ring-inplace", "memfd", "memfd-thp",
-              "sysv", "anon-shared", "futex", "eventfd", "pipe", "socketpair",
-              "socket", "memcpy-x2"]
+REF = {"fault": "shmdev", "rtt": "shmdev", "rtt-sleeps": "shmdev", "bulk": "shmdev-ring",
+       "wake-all": "shmdev",
+       "idle-notify": "getppid", "ring": "ring"}
+KIND_ORDER = ["shmdev", "shmdev-ioctl", "shmdev-ring", "shmdev-ring-inplace", "ring",
+              "memfd", "memfd-thp", "sysv", "anon-shared", "futex", "futex-glibc",
+              "eventfd", "pipe", "socketpair", "socket", "memcpy-x2", "memcpy",
+              "getppid", "notify-ioctl", "shmdev_notify"]
 TEST_ORDER = ["first-touch-write", "first-touch-read", "remap-resident",
               "remap-resident-write", "populate",
-              "two-cpus", "same-cpu", "4K", "64K", "1M", "wake"]
+              "any-cpu", "two-cpus", "same-cpu", "4K", "64K", "1M", "64B", "wake",
+              "call", "syscalls"]
 
 
 def order_key(k):
@@ -247,9 +306,14 @@ def text_report(run, tgts):
     out = []
     titles = {"fault": "fault (ns/page; ratio shmdev/peer)",
               "rtt": "rtt (ns; ratio shmdev/peer)",
+              "rtt-sleeps": "rtt-sleeps (times the two processes slept per 100 round "
+                            "trips; 200: each once a round trip)",
               "bulk": "bulk (MiB/s; ratio shmdev-ring/peer)",
-              "wake-all": "wake-all (ns to wake all by waiters; ratio shmdev/peer)"}
-    for bench in ("fault", "rtt", "bulk", "wake-all"):
+              "wake-all": "wake-all (ns to wake all by waiters; ratio shmdev/peer)",
+              "idle-notify": "idle-notify (call: ns per call; syscalls: made by "
+                             "param calls; ratio getppid/peer)",
+              "ring": "ring (1M: MiB/s, 64B: messages/s; ratio ring/peer)"}
+    for bench in ("fault", "rtt", "rtt-sleeps", "bulk", "wake-all", "idle-notify", "ring"):
         rows = comparison_rows(run, bench)
         if not rows:
             continue
@@ -275,7 +339,7 @@ def text_report(run, tgts):
         if t["ratio"] is None:
             out.append("%-32s %-9s %8s" % (t["name"], limit_text(t), "-"))
             continue
-        d = ratio_digits(t["ratio"])
+        d = ratio_digits(t["ratio"], t["count"])
         out.append("%-32s %-9s %8s  %-13s %d/%d  %s" % (
             t["name"], limit_text(t), fmt(t["ratio"], d),
             "%s-%s" % (fmt(min(t["ratios"]), d), fmt(max(t["ratios"]), d)),
@@ -331,11 +395,13 @@ def meta_rows(meta, orders):
             ("emulation", "%s, %s" % (m("qemu"), m("accel"))),
             ("host", m("host_cpu")),
             ("shmem THP", "found %s, run with advise" % m("shmem_enabled")
-             if "shmem_enabled" in meta else "not available"),
-            ("rounds", "fault_bench %s, notify_bench %s" % (m("fault_bench_rounds"),
-                                                            m("notify_bench_rounds"))),
-            ("seeds", "fault_bench %s, notify_bench %s" % (m("fault_bench_seed"),
-                                                           m("notify_bench_seed"))),
+             if "shmem_enabled" in meta else "not available: no memfd-thp figures"),
+            ("rounds", "fault_bench %s, notify_bench %s, ring_bench %s" % (
+                m("fault_bench_rounds"), m("notify_bench_rounds"),
+                m("ring_bench_rounds", "not run"))),
+            ("seeds", "fault_bench %s, notify_bench %s, ring_bench %s" % (
+                m("fault_bench_seed"), m("notify_bench_seed"),
+                m("ring_bench_seed", "not run"))),
             ("order of the cases", "; ".join(
                 "%s: %d of %d rounds in another order than the round before" %
                 (prog, changed, max(n - 1, 0)) for prog, (n, changed) in orders.items())),
@@ -363,7 +429,7 @@ def rst_report(run, meta, tgts, orders):
         if t["ratio"] is None:
             rows.append([t["name"], limit_text(t), "-", "-", "-", "n/a"])
             continue
-        d = ratio_digits(t["ratio"])
+        d = ratio_digits(t["ratio"], t["count"])
         rows.append([t["name"], limit_text(t), fmt(t["ratio"], d),
                      "%s-%s" % (fmt(min(t["ratios"]), d), fmt(max(t["ratios"]), d)),
                      "%d/%d" % (t["rounds_met"], len(t["ratios"])), state_text(t)])
@@ -374,10 +440,20 @@ def rst_report(run, meta, tgts, orders):
 
     sections = [("fault", "Fault costs", "Median ns per page [min-max] over the rounds."),
                 ("rtt", "Round-trip times", "Median ns per round trip [min-max] over the "
-                 "rounds, two processes on two vCPUs and on one."),
+                 "rounds, two processes free to run on either vCPU (any-cpu), pinned to "
+                 "two vCPUs (two-cpus) and both pinned to one (same-cpu)."),
+                ("rtt-sleeps", "Sleeps per round trip", "Median times the two processes "
+                 "slept (voluntary context switches) per 100 round trips [min-max]: 200 "
+                 "when each sleeps once a round trip, near 0 when a spin or a race "
+                 "spares them the sleep."),
                 ("bulk", "Bulk throughput", "Median MiB/s [min-max] over the rounds."),
                 ("wake-all", "Wake-all times", "Median ns from the wake-up call until the "
-                 "last waiter runs [min-max], by number of waiters.")]
+                 "last waiter runs [min-max], by number of waiters."),
+                ("idle-notify", "A notify nobody waits for", "call: median ns per call "
+                 "[min-max]; syscalls: system calls counted under seccomp during the "
+                 "run's calls (the NOTIFY ioctl's count checks the counter)."),
+                ("ring", "Ring throughput", "Median [min-max]: 1M in MiB/s, 64B in "
+                 "messages per second.")]
     for bench, title, intro in sections:
         kinds, rows = pivot(run, bench)
         if not rows:
@@ -440,6 +516,45 @@ def line_plot(run, outdir, bench, test, xl, yl, name, logy):
     return png
 
 
+def bar_plot(run, outdir, bench, tests, name, yl, logy, title):
+    """Grouped bars: one group per test of @tests (those the run has), one
+    bar per contender, the median, with the min-max as an error bar."""
+    keys = [k for k in run.keys(bench) if k[1] in tests]
+    if not keys:
+        return None
+    kinds = sorted({k[2] for k in keys}, key=lambda x: KIND_ORDER.index(x)
+                   if x in KIND_ORDER else len(KIND_ORDER))
+    groups = sorted({(k[1], k[3]) for k in keys},
+                    key=lambda tp: order_key((bench, tp[0], "", tp[1])))
+    dat = os.path.join(outdir, name + ".dat")
+    with open(dat, "w") as f:
+        f.write("# test %s (median min max each)\n" % " ".join(kinds))
+        for test, param in groups:
+            row = [test]
+            for kind in kinds:
+                v = run.values((bench, test, kind, param))
+                row += (["%.1f" % statistics.median(v), "%.1f" % min(v), "%.1f" % max(v)]
+                        if v else ["NaN"] * 3)
+            f.write(" ".join(row) + "\n")
+    png = os.path.join(outdir, name + ".png")
+    plot = ", ".join("'%s' using %d:%d:%d%s title '%s'"
+                     % (dat, 2 + 3 * i, 3 + 3 * i, 4 + 3 * i,
+                        ":xtic(1)" if i == 0 else "", k) for i, k in enumerate(kinds))
+    gnuplot("set terminal pngcairo size 900,500 font ',10' noenhanced\n"
+            "set output '%s'\n"
+            "set style data histogram\n"
+            "set style histogram errorbars gap 2 lw 1\n"
+            "set style fill solid 0.7 border -1\n"
+            "set datafile missing 'NaN'\n"
+            "set ylabel '%s'\n"
+            "%s\n"
+            "set key below\nset grid ytics\n"
+            "set title '%s: median, bars: min-max over the rounds'\n"
+            "plot %s\n" % (png, yl, "set logscale y" if logy else "set yrange [0:*]",
+                            title, plot), os.path.join(outdir, name + ".gp"))
+    return png
+
+
 def log_tics(lo, hi, limit):
     """Tic marks 1, 2, 5 per decade between @lo and @hi, and @limit."""
     tics, d = set(), 1e-4
@@ -454,7 +569,7 @@ def targets_plot(tgts, outdir):
     """One row per target: the per-round ratios' median (dot) and min-max
     (bar) on a log axis of its own, the limit as a vertical line, the side
     that meets it shaded, and met / NOT met on the right."""
-    rows = [t for t in tgts if t["ratio"] is not None]
+    rows = [t for t in tgts if t["ratio"] is not None and not t["count"]]
     if not rows:
         return None
     png = os.path.join(outdir, "targets.png")
@@ -484,7 +599,7 @@ def targets_plot(tgts, outdir):
         ok = t["met"]
         colour = "#1a7f1a" if ok else "#c01818"
         met_lo, met_hi = (xmin, t["limit"]) if t["op"] == "le" else (t["limit"], xmax)
-        d = ratio_digits(t["ratio"])
+        d = ratio_digits(t["ratio"], t["count"])
         s += ["set lmargin at screen 0.32",
               "set rmargin at screen 0.80",
               "set tmargin at screen %f" % y1,
@@ -528,6 +643,18 @@ def plots(run, tgts, outdir):
     for bench, test, xl, yl, logy in specs:
         if run.keys(bench):
             made.append(line_plot(run, outdir, bench, test, xl, yl, bench, logy))
+    bars = [("fault", TEST_ORDER[:5], "fault", "ns per 4 KiB page", True,
+             "fault cost by test"),
+            ("rtt", ["any-cpu", "two-cpus", "same-cpu"], "rtt", "round trip (ns)", False,
+             "ping-pong round trip by placement"),
+            ("idle-notify", ["call"], "idle-notify", "ns per call", False,
+             "a notify nobody waits for, beside getppid()"),
+            ("ring", ["1M"], "ring-1M", "MiB/s", False, "1 MiB messages"),
+            ("ring", ["64B"], "ring-64B", "messages per second", True, "64-byte messages")]
+    for bench, tests, name, yl, logy, title in bars:
+        png = bar_plot(run, outdir, bench, tests, name, yl, logy, title)
+        if png:
+            made.append(png)
     png = targets_plot(tgts, outdir)
     if png:
         made.append(png)

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: one VM (Debian's 6.12 kernel, or SHMDEV_BENCH_KERNEL; 2
-# vCPUs, 3 GiB, the module loaded with max_size=1 GiB) runs fault_bench and
-# notify_bench; scripts/bench-report.py turns their output into
+# vCPUs, 3 GiB, the module loaded with max_size=1 GiB) runs fault_bench,
+# notify_bench and ring_bench (when it is built: it needs libshmdev's
+# ring); scripts/bench-report.py turns their output into
 # build/bench/ (raw.txt, table.txt, samples.json, results.rst, PNG plots)
 # and copies the table, results.rst and the plots into the performance
 # page's folder, Documentation/userspace-api/shmdev-performance/.
@@ -59,7 +60,9 @@ fi
 echo "# kernel $kernel, $cpus vCPUs, $mem, $params, commit $commit"
 start=$SECONDS
 "$here/vm-run" --kernel "$kernel" --cpus "$cpus" --mem "$mem" --timeout 3600 \
-	--params "$params" -- sh -c 'fault_bench -x -M 1024 && notify_bench' |
+	--params "$params" -- sh -c 'fault_bench -x -M 1024 && notify_bench &&
+		if command -v ring_bench >/dev/null; then ring_bench;
+		else echo "# ring_bench: not built; no ring figures"; fi' |
 	tee -a "$raw" | grep -v '^@'
 echo "@meta duration_s $((SECONDS - start))" >> "$raw"
 echo

@@ -105,4 +105,17 @@ static inline void bench_pin(int cpu)
 		bench_die("sched_setaffinity");
 }
 
+/* Lets the caller run on every online CPU again, as an unpinned program. */
+static inline void bench_unpin(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (long i = 0; i < n && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		bench_die("sched_setaffinity");
+}
+
 #endif /* SHMDEV_BENCH_H */

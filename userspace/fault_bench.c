@@ -13,8 +13,8 @@
  *   call of the driver's fault handler per page, on a page it has);
  *   mmap(MAP_POPULATE).
  * Scaling (-x): mmap+munmap of a lazy region against its size, first-touch
- *   cost against the size, and N processes mapping and reading one
- *   populated region; shmdev and memfd.
+ *   cost against the size (memfd-thp too), and N processes mapping and
+ *   reading one populated region; shmdev and memfd.
  *
  * Each round runs every case (one contender, one test, one size) once, in
  * an order drawn from a seeded generator and never the previous round's,
@@ -528,8 +528,12 @@ int main(int argc, char **argv)
 	psz = sysconf(_SC_PAGESIZE);
 	bench_meta("fault_bench", seed, rounds);
 	thp_setup();
-	if (!thp_ok)
-		printf("# memfd-thp: no shmem THP on this kernel; skipped\n");
+	if (!thp_ok) {
+		printf("@meta shmem_thp absent\n");
+		printf("# memfd-thp: skipped: this kernel offers no shmem THP (%s is\n"
+		       "# missing or has no \"advise\", as on PREEMPT_RT kernels), so there\n"
+		       "# is no memfd-thp figure and no target against it\n", THP_SHMEM);
+	}
 
 	for (int k = 0; k < NR_KINDS; k++)
 		for (int t = 0; t < NR_TESTS; t++)
@@ -540,6 +544,8 @@ int main(int argc, char **argv)
 			cases[n++] = (struct fcase){ B_SCALE_MMAP, k, T_WRITE, m };
 			cases[n++] = (struct fcase){ B_SCALE_FAULT, k, T_WRITE, m };
 		}
+		if (thp_ok)
+			cases[n++] = (struct fcase){ B_SCALE_FAULT, K_THP, T_WRITE, m };
 	}
 	for (int p = 1; scaling && p <= max_procs; p *= 4)
 		for (int k = K_SHMDEV; k <= K_MEMFD; k++)

@@ -2,10 +2,21 @@
 /*
  * notify_bench - the shmdev wake-up channel against its alternatives
  *
- * Latency: round trips of a ping-pong between two processes, through
- *   shmdev WAIT/NOTIFY, a futex on a memfd page, an eventfd pair, a pipe
- *   pair and a unix socketpair; the two processes on different vCPUs and
- *   on the same one.
+ * Latency: round trips of a ping-pong between two processes over a word
+ *   in shared memory, through libshmdev's shmdev_wait()/shmdev_notify()
+ *   (the control page when the module has one, the ioctls otherwise),
+ *   through SHMDEV_IOC_WAIT/NOTIFY called directly, a bare futex (a
+ *   FUTEX_WAKE per pass) and a futex used as glibc's locks use it (a
+ *   waiters flag in the word; FUTEX_WAKE only when it is set); and, with
+ *   no shared word, an eventfd pair, a pipe pair and a unix socketpair.
+ *   The two processes pinned to two vCPUs, both pinned to one, and free
+ *   to run on either (libshmdev spins before sleeping only for a thread
+ *   that may run on more than one CPU). With each round-trip time, how
+ *   often the two processes slept (voluntary context switches) per 100
+ *   round trips: 200 when each sleeps once a round trip.
+ * A notify nobody waits for: ns per call of getppid(), of the NOTIFY
+ *   ioctl and of shmdev_notify(), and the system calls that the last two
+ *   make, counted under a seccomp filter.
  * Bulk: 4 KiB, 64 KiB and 1 MiB messages from a producer process to a
  *   consumer process on the other vCPU. Every path does the same work on
  *   the data: the producer stamps each message and copies it in, the
@@ -32,8 +43,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +56,18 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <linux/shmdev.h>
 
 #include "bench.h"
+#include "lib/shmdev.h"
 
 #define MAX_REPS	64
 #define MAX_WAITERS	1024
@@ -88,16 +107,44 @@ static void dev_notify(int fd, __u64 *seq)
 
 /* ---- latency ---------------------------------------------------------- */
 
-enum { PP_SHMDEV, PP_FUTEX, PP_EVENTFD, PP_PIPE, PP_SOCKET, NR_PP };
-static const char *const pp_name[NR_PP] = {
-	"shmdev", "futex", "eventfd", "pipe", "socketpair"
+/*
+ * shmdev: libshmdev's shmdev_wait()/shmdev_notify(), which use the control
+ * page when the module has one (no system call for a notify nobody waits
+ * for, or for a wait whose sequence already moved; a short spin before
+ * sleeping when the thread may run on more than one CPU) and the ioctls
+ * otherwise. shmdev-ioctl: SHMDEV_IOC_WAIT and SHMDEV_IOC_NOTIFY called
+ * directly, every time. futex: FUTEX_WAIT on the value found, FUTEX_WAKE
+ * after every pass. futex-glibc: a word and a waiters flag, as glibc's
+ * locks do it (see pp_futex_await()).
+ */
+enum {
+	PP_SHMDEV, PP_IOCTL, PP_FUTEX, PP_FUTEX_GLIBC, PP_EVENTFD, PP_PIPE, PP_SOCKET,
+	NR_PP
 };
+static const char *const pp_name[NR_PP] = {
+	"shmdev", "shmdev-ioctl", "futex", "futex-glibc", "eventfd", "pipe",
+	"socketpair"
+};
+
+/*
+ * Where the two processes run: pinned to vCPUs 0 and 1, both pinned to
+ * vCPU 0, or both free to run on any vCPU, as unpinned programs do.
+ */
+enum { PL_TWO, PL_SAME, PL_ANY, NR_PL };
+static const char *const pl_name[NR_PL] = { "two-cpus", "same-cpu", "any-cpu" };
 
 struct pp {
 	int kind;
-	int fd;			/* shmdev */
+	int fd;			/* shmdev, shmdev-ioctl */
 	_Atomic __u64 *word;	/* shmdev counter or futex word */
 	int a[2], b[2];		/* a: ping, b: pong (read end [0]) */
+};
+
+/* One process's side of a ping-pong. */
+struct pp_side_state {
+	struct shmdev dev;	/* shmdev: this process's own handle */
+	uint64_t lseq;		/* shmdev: the sequence last seen */
+	__u64 seq;		/* shmdev-ioctl: the same */
 };
 
 static void pp_setup(struct pp *pp, int kind)
@@ -107,12 +154,15 @@ static void pp_setup(struct pp *pp, int kind)
 
 	memset(pp, 0, sizeof(*pp));
 	pp->kind = kind;
+	pp->fd = -1;
 	switch (kind) {
 	case PP_SHMDEV:
+	case PP_IOCTL:
 		pp->fd = shmdev_attach(4096, &map);
 		pp->word = map;
 		break;
 	case PP_FUTEX:
+	case PP_FUTEX_GLIBC:
 		mfd = memfd_create("notify_bench", MFD_CLOEXEC);
 		if (mfd < 0 || ftruncate(mfd, 4096))
 			bench_die("memfd");
@@ -145,7 +195,7 @@ static void pp_teardown(struct pp *pp)
 {
 	if (pp->word)
 		munmap((void *)pp->word, 4096);
-	if (pp->kind == PP_SHMDEV)
+	if (pp->fd >= 0)
 		close(pp->fd);
 	if (pp->kind == PP_EVENTFD) {
 		close(pp->a[0]);
@@ -159,110 +209,382 @@ static void pp_teardown(struct pp *pp)
 	}
 }
 
-static long futex(_Atomic __u64 *w, int op, unsigned int val)
+static long futex(void *w, int op, unsigned int val)
 {
-	/* The low 32 bits of the little-endian word. */
+	/* A 32-bit word: the low half of a little-endian 64-bit one. */
 	return syscall(SYS_futex, (unsigned int *)w, op, val, NULL, NULL, 0);
 }
 
-/* One side of @rounds round trips; side 0 starts. */
-static void pp_side(struct pp *pp, int side, long rounds)
+/*
+ * futex-glibc: the low bit of the 32-bit word says that the other side
+ * may be asleep on it (glibc's lock word state 2), the rest is whose turn
+ * it is. A side that finds the turn not yet its own sets the bit with a
+ * compare-and-swap, so that it sleeps on the very value it checked, and
+ * FUTEX_WAIT sleeps only while the word still holds that value. The side
+ * that passes the turn swaps in the new turn with the bit clear and calls
+ * FUTEX_WAKE only when the bit was set: no system call when the other side
+ * was not about to sleep.
+ */
+#define FG_WAITERS	1u
+
+static void pp_futex_await(_Atomic unsigned int *w, __u64 want)
 {
-	__u64 seq = 0, v = 1, cur;
+	unsigned int turn = (unsigned int)(want << 1), v = *w;
+
+	while ((v & ~FG_WAITERS) != turn) {
+		if (!(v & FG_WAITERS)) {
+			if (!atomic_compare_exchange_strong(w, &v, v | FG_WAITERS))
+				continue;	/* @v was reloaded */
+			v |= FG_WAITERS;
+		}
+		futex(w, FUTEX_WAIT, v);
+		v = *w;
+	}
+}
+
+static void pp_futex_pass(_Atomic unsigned int *w, __u64 next)
+{
+	if (atomic_exchange(w, (unsigned int)(next << 1)) & FG_WAITERS)
+		futex(w, FUTEX_WAKE, 1);
+}
+
+/* Waits until the shared word is @want (the word-based kinds). */
+static void pp_await(struct pp *pp, struct pp_side_state *st, __u64 want)
+{
+	__u64 cur;
+	int err;
+
+	switch (pp->kind) {
+	case PP_SHMDEV:
+		while (*pp->word != want) {
+			err = shmdev_wait(&st->dev, &st->lseq, -1);
+			if (err && err != -EINTR) {
+				errno = -err;
+				bench_die("shmdev_wait");
+			}
+		}
+		break;
+	case PP_IOCTL:
+		while (*pp->word != want)
+			dev_wait(pp->fd, &st->seq);
+		break;
+	case PP_FUTEX:
+		/* Sleep on the very value found different. */
+		while ((cur = *pp->word) != want)
+			futex(pp->word, FUTEX_WAIT, (unsigned int)cur);
+		break;
+	case PP_FUTEX_GLIBC:
+		pp_futex_await((_Atomic unsigned int *)pp->word, want);
+		break;
+	}
+}
+
+/* Sets the shared word to @next and wakes the other side. */
+static void pp_pass(struct pp *pp, struct pp_side_state *st, __u64 next)
+{
+	int err;
+
+	switch (pp->kind) {
+	case PP_SHMDEV:
+		*pp->word = next;
+		err = shmdev_notify(&st->dev, &st->lseq);
+		if (err) {
+			errno = -err;
+			bench_die("shmdev_notify");
+		}
+		break;
+	case PP_IOCTL:
+		*pp->word = next;
+		dev_notify(pp->fd, &st->seq);
+		break;
+	case PP_FUTEX:
+		*pp->word = next;
+		futex(pp->word, FUTEX_WAKE, 1);
+		break;
+	case PP_FUTEX_GLIBC:
+		pp_futex_pass((_Atomic unsigned int *)pp->word, next);
+		break;
+	}
+}
+
+/* The file-based kinds: one byte (eventfd: one count) each way. */
+static void pp_recv(struct pp *pp, int side)
+{
+	__u64 v;
+	char c;
+
+	switch (pp->kind) {
+	case PP_EVENTFD:
+		if (read(side ? pp->a[0] : pp->b[0], &v, 8) != 8)
+			bench_die("read eventfd");
+		break;
+	case PP_PIPE:
+		if (read(side ? pp->a[0] : pp->b[0], &c, 1) != 1)
+			bench_die("read pipe");
+		break;
+	case PP_SOCKET:
+		if (read(pp->a[side], &c, 1) != 1)
+			bench_die("read socket");
+		break;
+	}
+}
+
+static void pp_send(struct pp *pp, int side)
+{
+	__u64 v = 1;
 	char c = 0;
 
-	for (long i = 0; i < rounds; i++) {
-		__u64 mine = 2 * i + side, next = mine + 1;
+	switch (pp->kind) {
+	case PP_EVENTFD:
+		if (write(side ? pp->b[1] : pp->a[1], &v, 8) != 8)
+			bench_die("write eventfd");
+		break;
+	case PP_PIPE:
+		if (write(side ? pp->b[1] : pp->a[1], &c, 1) != 1)
+			bench_die("write pipe");
+		break;
+	case PP_SOCKET:
+		if (write(pp->a[side], &c, 1) != 1)
+			bench_die("write socket");
+		break;
+	}
+}
 
-		switch (pp->kind) {
-		case PP_SHMDEV:
-			while (*pp->word != mine)
-				dev_wait(pp->fd, &seq);
-			*pp->word = next;
-			dev_notify(pp->fd, &seq);
-			break;
-		case PP_FUTEX:
-			/* Sleep on the very value found different. */
-			while ((cur = *pp->word) != mine)
-				futex(pp->word, FUTEX_WAIT, (unsigned int)cur);
-			*pp->word = next;
-			futex(pp->word, FUTEX_WAKE, 1);
-			break;
-		case PP_EVENTFD:
+static bool pp_word_based(int kind)
+{
+	return kind == PP_SHMDEV || kind == PP_IOCTL || kind == PP_FUTEX ||
+	       kind == PP_FUTEX_GLIBC;
+}
+
+/*
+ * One side of @rounds round trips; side 0 starts. The shmdev kind opens a
+ * handle of its own in each process, after the process got its CPUs, as a
+ * program would: the library decides per handle whether spinning can help.
+ */
+static void pp_side(struct pp *pp, int side, long rounds)
+{
+	struct pp_side_state st = { .seq = 0, .lseq = 0 };
+	int err;
+
+	if (pp->kind == PP_SHMDEV) {
+		err = shmdev_open(&st.dev, O_RDWR);
+		if (err) {
+			errno = -err;
+			bench_die("shmdev_open");
+		}
+	}
+	for (long i = 0; i < rounds; i++) {
+		__u64 mine = 2 * i + side;
+
+		if (pp_word_based(pp->kind)) {
+			pp_await(pp, &st, mine);
+			pp_pass(pp, &st, mine + 1);
+		} else {
 			if (side == 1 || i > 0)
-				if (read(side ? pp->a[0] : pp->b[0], &v, 8) != 8)
-					bench_die("read eventfd");
-			if (write(side ? pp->b[1] : pp->a[1], &v, 8) != 8)
-				bench_die("write eventfd");
-			break;
-		case PP_PIPE:
-			if (side == 1 || i > 0)
-				if (read(side ? pp->a[0] : pp->b[0], &c, 1) != 1)
-					bench_die("read pipe");
-			if (write(side ? pp->b[1] : pp->a[1], &c, 1) != 1)
-				bench_die("write pipe");
-			break;
-		case PP_SOCKET:
-			if (side == 1 || i > 0)
-				if (read(pp->a[side], &c, 1) != 1)
-					bench_die("read socket");
-			if (write(pp->a[side], &c, 1) != 1)
-				bench_die("write socket");
-			break;
+				pp_recv(pp, side);
+			pp_send(pp, side);
 		}
 	}
 	/* Side 0 waits for the last pong. */
 	if (side == 0) {
-		switch (pp->kind) {
-		case PP_SHMDEV:
-			while (*pp->word != 2 * (__u64)rounds)
-				dev_wait(pp->fd, &seq);
-			break;
-		case PP_FUTEX:
-			while ((cur = *pp->word) != 2 * (__u64)rounds)
-				futex(pp->word, FUTEX_WAIT, (unsigned int)cur);
-			break;
-		case PP_EVENTFD:
-			if (read(pp->b[0], &v, 8) != 8)
-				bench_die("read eventfd");
-			break;
-		case PP_PIPE:
-			if (read(pp->b[0], &c, 1) != 1)
-				bench_die("read pipe");
-			break;
-		case PP_SOCKET:
-			if (read(pp->a[0], &c, 1) != 1)
-				bench_die("read socket");
-			break;
-		}
+		if (pp_word_based(pp->kind))
+			pp_await(pp, &st, 2 * (__u64)rounds);
+		else
+			pp_recv(pp, 0);
 	}
+	if (pp->kind == PP_SHMDEV)
+		shmdev_close(&st.dev);
 }
 
-/* ns per round trip; @same_cpu: both processes on vCPU 0, else 0 and 1. */
-static double pp_run(int kind, long rounds, bool same_cpu)
+/* Voluntary context switches of the caller so far: times it slept. */
+static long sleeps(void)
 {
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		bench_die("getrusage");
+	return ru.ru_nvcsw;
+}
+
+/*
+ * ns per round trip, the two processes placed as @placement says; *@slept:
+ * the times the two slept (voluntary context switches) per round trip, 2
+ * when each sleeps once per round trip, near 0 when neither has to.
+ */
+static double pp_run(int kind, long rounds, int placement, double *slept)
+{
+	_Atomic long *child_slept = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	uint64_t t0, t;
 	struct pp pp;
+	long s0;
 	pid_t pid;
 
+	if (child_slept == MAP_FAILED)
+		bench_die("mmap");
 	pp_setup(&pp, kind);
-	bench_pin(0);
+	if (placement == PL_ANY)
+		bench_unpin();
+	else
+		bench_pin(0);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		bench_die("fork");
 	if (pid == 0) {
-		bench_pin(same_cpu ? 0 : 1);
+		if (placement != PL_ANY)
+			bench_pin(placement == PL_SAME ? 0 : 1);
+		s0 = sleeps();
 		pp_side(&pp, 1, rounds);
+		*child_slept = sleeps() - s0;
 		_exit(0);
 	}
+	s0 = sleeps();
 	t0 = sd_now_ns();
 	pp_side(&pp, 0, rounds);
 	t = sd_now_ns() - t0;
+	s0 = sleeps() - s0;
 	if (!child_ok(pid))
 		bench_die("ping-pong child");
+	*slept = (double)(s0 + *child_slept) / rounds;
+	munmap((void *)child_slept, 4096);
 	pp_teardown(&pp);
 	return (double)t / rounds;
+}
+
+/* ---- a notify nobody waits for ----------------------------------------- */
+
+/*
+ * ns per call of getppid() (the cheapest system call there is), of
+ * SHMDEV_IOC_NOTIFY called directly, and of libshmdev's shmdev_notify(),
+ * on a region nobody waits on. Then how many system calls @n calls of
+ * shmdev_notify() make, counted in a child under a seccomp filter that
+ * traps every system call but exit_group and rt_sigreturn: the SIGSYS
+ * handler counts them (each trapped call fails with ENOSYS and does
+ * nothing). The same count of @n direct NOTIFY ioctls must come out as
+ * @n, which checks the counter.
+ */
+enum { ID_GETPPID, ID_IOCTL, ID_LIB, NR_ID };
+static const char *const id_name[NR_ID] = { "getppid", "notify-ioctl", "shmdev_notify" };
+
+static void idle_open(struct shmdev *dev)
+{
+	int err = shmdev_open(dev, O_RDWR);
+
+	if (!err)
+		err = shmdev_set_size(dev, 4096);
+	if (err) {
+		errno = -err;
+		bench_die("shmdev_open");
+	}
+	/* A stale "may be waiting" flag costs one wake-up call, here. */
+	shmdev_notify(dev, NULL);
+}
+
+static void idle_loop(int kind, struct shmdev *dev, long n)
+{
+	uint64_t lseq;
+	__u64 seq;
+
+	for (long i = 0; i < n; i++) {
+		switch (kind) {
+		case ID_GETPPID:
+			syscall(SYS_getppid);
+			break;
+		case ID_IOCTL:
+			ioctl(dev->fd, SHMDEV_IOC_NOTIFY, &seq);
+			break;
+		case ID_LIB:
+			shmdev_notify(dev, &lseq);
+			break;
+		}
+	}
+}
+
+static double idle_ns(int kind, long n)
+{
+	struct shmdev dev;
+	uint64_t t0, t;
+
+	idle_open(&dev);
+	t0 = sd_now_ns();
+	idle_loop(kind, &dev, n);
+	t = sd_now_ns() - t0;
+	shmdev_close(&dev);
+	return (double)t / n;
+}
+
+static volatile sig_atomic_t trapped;
+
+static void count_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	trapped++;
+#if defined(__x86_64__)
+	/* The trapped call returns -ENOSYS instead of its number. */
+	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#else
+	(void)uc;
+#endif
+}
+
+static int trap_all_syscalls(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	struct sigaction sa = { .sa_sigaction = count_sigsys, .sa_flags = SA_SIGINFO };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+/* System calls made by @n calls of @kind, or -1 when they cannot be counted. */
+static double idle_syscalls(int kind, long n)
+{
+	_Atomic long *res = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shmdev dev;
+	double v;
+	pid_t pid;
+
+	if (res == MAP_FAILED)
+		bench_die("mmap");
+	*res = -1;
+	idle_open(&dev);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork");
+	if (pid == 0) {
+		if (trap_all_syscalls()) {
+			perror("notify_bench: seccomp filter");
+			_exit(3);
+		}
+		trapped = 0;
+		idle_loop(kind, &dev, n);
+		*res = trapped;
+		_exit(0);	/* exit_group, allowed */
+	}
+	if (!child_ok(pid))
+		bench_die("syscall count child");
+	v = (double)*res;
+	shmdev_close(&dev);
+	munmap((void *)res, 4096);
+	if (kind == ID_IOCTL && v != n) {
+		fprintf(stderr, "notify_bench: the seccomp counter saw %.0f of %ld ioctls\n",
+			v, n);
+		exit(1);
+	}
+	return v;
 }
 
 /* ---- bulk ------------------------------------------------------------- */
@@ -593,29 +915,41 @@ static double wake_all_run(int kind, int n)
 
 /* ---- main ------------------------------------------------------------- */
 
-enum bench { B_RTT, B_BULK, B_WAKE };
+enum bench { B_RTT, B_BULK, B_WAKE, B_IDLE, B_IDLE_COUNT };
 
 /* One measurement of a round. */
 struct ncase {
 	enum bench bench;
 	int kind;
-	int param;	/* rtt: same vCPU; bulk: size index; wake: waiters */
+	int param;	/* rtt: placement; bulk: size index; wake: waiters */
 };
 
 static const size_t bulk_size[] = { 4096, 65536, 1 << 20 };
 static const char *const bulk_test[] = { "4K", "64K", "1M" };
 #define NR_SIZES 3
 
-static double lat[2][NR_PP][MAX_REPS], bulk[NR_SIZES][NR_BK][MAX_REPS];
+static double lat[NR_PL][NR_PP][MAX_REPS], bulk[NR_SIZES][NR_BK][MAX_REPS];
+static double slp[NR_PL][NR_PP][MAX_REPS];
+static double idle[NR_ID][MAX_REPS], idle_count[NR_ID][MAX_REPS];
 
-static void run_case(const struct ncase *c, long rounds, long mib, int r, int pos)
+static void run_case(const struct ncase *c, long rounds, long mib, long calls,
+		     int r, int pos)
 {
+	/* Every case starts unpinned, whatever the one before it did. */
+	bench_unpin();
 	switch (c->bench) {
-	case B_RTT:
-		lat[c->param][c->kind][r] = pp_run(c->kind, rounds, c->param);
-		bench_sample("rtt", c->param ? "same-cpu" : "two-cpus", pp_name[c->kind],
+	case B_RTT: {
+		double slept;
+
+		lat[c->param][c->kind][r] = pp_run(c->kind, rounds, c->param, &slept);
+		bench_sample("rtt", pl_name[c->param], pp_name[c->kind],
 			     rounds, lat[c->param][c->kind][r], "ns", r, pos);
+		slp[c->param][c->kind][r] = slept;
+		/* Two decimals: the sample line has one. */
+		bench_sample("rtt-sleeps", pl_name[c->param], pp_name[c->kind],
+			     rounds, slept * 100, "sleeps/100rt", r, pos);
 		break;
+	}
 	case B_BULK: {
 		size_t sz = bulk_size[c->param];
 
@@ -628,22 +962,53 @@ static void run_case(const struct ncase *c, long rounds, long mib, int r, int po
 		bench_sample("wake-all", "wake", wk_name[c->kind], c->param,
 			     wake_all_run(c->kind, c->param), "ns", r, pos);
 		break;
+	case B_IDLE:
+		idle[c->kind][r] = idle_ns(c->kind, calls);
+		bench_sample("idle-notify", "call", id_name[c->kind], calls,
+			     idle[c->kind][r], "ns", r, pos);
+		break;
+	case B_IDLE_COUNT:
+		idle_count[c->kind][r] = idle_syscalls(c->kind, calls);
+		bench_sample("idle-notify", "syscalls", id_name[c->kind], calls,
+			     idle_count[c->kind][r], "syscalls", r, pos);
+		break;
 	}
 }
 
-static void print_summary(long rounds, long mib, int reps)
+static void print_summary(long rounds, long mib, long calls, int reps)
 {
-	for (int same = 0; same < 2; same++) {
-		double s = median(lat[same][PP_SHMDEV], reps);
+	static const char *const pl_text[NR_PL] = {
+		"pinned to two vCPUs", "both pinned to one vCPU", "two vCPUs, not pinned"
+	};
+
+	for (int pl = 0; pl < NR_PL; pl++) {
+		double s = median(lat[pl][PP_SHMDEV], reps);
 
 		printf("\n# ping-pong round trip, %s, %ld rounds x %d\n",
-		       same ? "same vCPU" : "two vCPUs", rounds, reps);
-		printf("%-20s %14s %16s\n", "mechanism", "median ns", "shmdev / this");
+		       pl_text[pl], rounds, reps);
+		printf("%-20s %14s %16s %16s\n", "mechanism", "median ns", "shmdev / this",
+		       "sleeps per rt");
 		for (int k = 0; k < NR_PP; k++) {
-			double m = median(lat[same][k], reps);
+			double m = median(lat[pl][k], reps);
 
-			printf("%-20s %14.0f %16.2f\n", pp_name[k], m, s / m);
+			printf("%-20s %14.0f %16.2f %16.2f\n", pp_name[k], m, s / m,
+			       median(slp[pl][k], reps));
 		}
+	}
+	printf("\n# a notify nobody waits for, %ld calls x %d\n", calls, reps);
+	printf("%-20s %14s %16s %16s\n", "call", "median ns", "this / getppid",
+	       "syscalls (max)");
+	for (int k = 0; k < NR_ID; k++) {
+		double m = median(idle[k], reps), cmax;
+
+		if (k == ID_GETPPID) {
+			printf("%-20s %14.0f %16.2f %16s\n", id_name[k], m, 1.0, "-");
+			continue;
+		}
+		median(idle_count[k], reps);	/* sorts: the last is the largest */
+		cmax = idle_count[k][reps - 1];
+		printf("%-20s %14.0f %16.2f %16.0f\n", id_name[k], m,
+		       m / median(idle[ID_GETPPID], reps), cmax);
 	}
 	for (int z = 0; z < NR_SIZES; z++) {
 		double s = median(bulk[z][BK_RING], reps);
@@ -661,29 +1026,34 @@ static void print_summary(long rounds, long mib, int reps)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: notify_bench [-r REPS] [-n ROUNDS] [-m MIB] [-w MAXWAITERS] [-S SEED]\n"
+		"Usage: notify_bench [-r REPS] [-n ROUNDS] [-m MIB] [-w MAXWAITERS] [-c CALLS]\n"
+		"                    [-S SEED]\n"
 		"Ping-pong latency, bulk throughput and wake-all time of shmdev\n"
-		"NOTIFY/WAIT against futex, eventfd, pipe, socketpair and memcpy.\n"
+		"NOTIFY/WAIT (through libshmdev and through the ioctls) against futex,\n"
+		"eventfd, pipe, socketpair and memcpy; the cost of a notify nobody waits\n"
+		"for against getppid(), and the system calls it makes.\n"
 		"  -r REPS        rounds, each running every case once in a new order\n"
 		"                 (default 5, at most 64)\n"
 		"  -n ROUNDS      round trips per latency measurement (default 2000)\n"
 		"  -m MIB         MiB moved per bulk measurement (default 32)\n"
 		"  -w MAXWAITERS  largest number of waiters woken at once (default 256,\n"
 		"                 at most 1024)\n"
+		"  -c CALLS       calls per measurement of a notify nobody waits for\n"
+		"                 (default 20000)\n"
 		"  -S SEED        seed of the order of the cases (default: from the clock)\n"
 		"  -h             this help\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct ncase cases[2 * NR_PP + NR_SIZES * NR_BK + NR_WK * 8];
+	struct ncase cases[NR_PL * NR_PP + NR_SIZES * NR_BK + NR_WK * 8 + 2 * NR_ID];
 	int order[sizeof(cases) / sizeof(cases[0])], prev[sizeof(order) / sizeof(order[0])];
 	int reps = 5, max_waiters = 256, c, n = 0;
 	uint64_t seed = sd_fresh_seed();
-	long rounds = 2000, mib = 32;
+	long rounds = 2000, mib = 32, calls = 20000;
 	struct sd_rng rng;
 
-	while ((c = getopt(argc, argv, "r:n:m:w:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:m:w:c:S:h")) != -1) {
 		switch (c) {
 		case 'r':
 			reps = atoi(optarg);
@@ -697,6 +1067,9 @@ int main(int argc, char **argv)
 		case 'w':
 			max_waiters = atoi(optarg);
 			break;
+		case 'c':
+			calls = atol(optarg);
+			break;
 		case 'S':
 			seed = strtoull(optarg, NULL, 0);
 			break;
@@ -708,16 +1081,21 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (reps < 1 || reps > MAX_REPS || rounds < 1 || mib < 1 ||
+	if (reps < 1 || reps > MAX_REPS || rounds < 1 || mib < 1 || calls < 1 ||
 	    max_waiters < 1 || max_waiters > MAX_WAITERS) {
 		usage(stderr);
 		return 2;
 	}
 	bench_meta("notify_bench", seed, reps);
 
-	for (int same = 0; same < 2; same++)
+	for (int pl = 0; pl < NR_PL; pl++)
 		for (int k = 0; k < NR_PP; k++)
-			cases[n++] = (struct ncase){ B_RTT, k, same };
+			cases[n++] = (struct ncase){ B_RTT, k, pl };
+	for (int k = 0; k < NR_ID; k++) {
+		cases[n++] = (struct ncase){ B_IDLE, k, 0 };
+		if (k != ID_GETPPID)
+			cases[n++] = (struct ncase){ B_IDLE_COUNT, k, 0 };
+	}
 	for (int z = 0; z < NR_SIZES; z++)
 		for (int k = 0; k < NR_BK; k++)
 			cases[n++] = (struct ncase){ B_BULK, k, z };
@@ -731,9 +1109,9 @@ int main(int argc, char **argv)
 	for (int r = 0; r < reps; r++) {
 		bench_order(&rng, order, prev, n, r == 0);
 		for (int i = 0; i < n; i++)
-			run_case(&cases[order[i]], rounds, mib, r, i);
+			run_case(&cases[order[i]], rounds, mib, calls, r, i);
 		fprintf(stderr, "notify_bench: round %d of %d done\n", r + 1, reps);
 	}
-	print_summary(rounds, mib, reps);
+	print_summary(rounds, mib, calls, reps);
 	return 0;
 }
