@@ -161,8 +161,11 @@ static inline int shmdev_folio_mapcount(struct folio *folio)
  *
  * The PMD-aligned 2 MiB around @addr must lie inside @vma at a file offset
  * that is a multiple of 2 MiB, and neither madvise(MADV_NOHUGEPAGE) nor
- * prctl(PR_SET_THP_DISABLE) may forbid it. 6.12's finish_fault() checks
- * the last two itself; 6.1's does not.
+ * prctl(PR_SET_THP_DISABLE) may forbid it. This gates the allocation
+ * only: 6.12's finish_fault() and fault-around also check the last two
+ * before they map a huge folio that exists with a PMD; 6.1's do not, so
+ * there a VMA with MADV_NOHUGEPAGE may still map another process's huge
+ * folio with one PMD.
  */
 static inline bool shmdev_vma_huge_ok(struct vm_area_struct *vma,
 				      unsigned long addr)

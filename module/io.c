@@ -20,7 +20,8 @@
  * a fatal signal, so that a read or write of the largest region neither
  * hogs a CPU nor delays the death of a killed process. read() holds a
  * reference to each page while it copies; what it returns may race with
- * a shrink, as for a regular file. write() allocates pages as a fault
+ * a shrink, as for a regular file, but never shows zeroes for bytes a
+ * shrink keeps. write() allocates pages as a fault
  * does (pages.c, "Locking").
  */
 
@@ -60,6 +61,20 @@ ssize_t shmdev_region_read(struct shmdev_region *region, struct kiocb *iocb,
 			     (loff_t)iov_iter_count(to));
 
 		folio = shmdev_get_folio(mapping, pos >> PAGE_SHIFT);
+		if (!folio) {
+			/*
+			 * A shrink that cuts a huge folio removes the pages it
+			 * keeps too, and adds their copies back, all with
+			 * invalidate_lock held exclusive (pages.c): a miss is
+			 * a hole only once confirmed under the lock. The copy
+			 * to userspace, which may fault on this region, comes
+			 * after the lock is dropped.
+			 */
+			filemap_invalidate_lock_shared(mapping);
+			if (pos < i_size_read(region->inode))
+				folio = shmdev_get_folio(mapping, pos >> PAGE_SHIFT);
+			filemap_invalidate_unlock_shared(mapping);
+		}
 		if (folio) {
 			copied = copy_page_to_iter(folio_file_page(folio, pos >> PAGE_SHIFT),
 						   offset, bytes, to);

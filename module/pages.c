@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -56,8 +57,9 @@
  * table. khugepaged never collapses these mappings: huge folios exist
  * only where the first touch made them.
  *
- * No huge folio ever straddles the size. The kernel would split one on a
- * shrink that cuts it, and splitting a dirty page-cache folio whose tail
+ * No huge folio ever extends beyond the page that holds the last byte
+ * of the region. The kernel would split one on a shrink that cuts it
+ * (even one that only cuts into its last page), and splitting a dirty page-cache folio whose tail
  * is dropped does writeback accounting through the inode's writeback
  * context, which this inode has none of (it has no backing store). So a
  * shrink that cuts a huge folio copies the pages it keeps into small
@@ -301,12 +303,22 @@ static int shmdev_cut_prepare(struct shmdev_region *region, u64 size,
 
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	memset(cut, 0, sizeof(*cut));
-	folio = shmdev_get_folio(mapping, keep);
+	/* The folio holding the first byte that the shrink removes. */
+	folio = shmdev_get_folio(mapping, size >> PAGE_SHIFT);
 	if (!folio)
 		return 0;
-	if (!folio_test_large(folio) || folio->index >= keep) {
+	if (!folio_test_large(folio) || folio_pos(folio) >= size) {
 		folio_put(folio);
 		return 0;
+	}
+	/*
+	 * Pages pinned for DMA (O_DIRECT, io_uring fixed buffers, RDMA)
+	 * would keep using the huge folio after its data moved to the
+	 * copies: refuse, changing nothing, as long as the pin lasts.
+	 */
+	if (folio_maybe_dma_pinned(folio)) {
+		folio_put(folio);
+		return -EBUSY;
 	}
 	cut->huge = folio;
 	cut->nr = keep - folio->index;
@@ -339,11 +351,17 @@ static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
 	struct address_space *mapping = region->inode->i_mapping;
 	pgoff_t start = cut->huge->index;
 	size_t tail = offset_in_page(size);
-	unsigned int i;
+	unsigned int i, noreclaim;
 	int err;
 
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	shmdev_truncate(region, folio_pos(cut->huge));
+	/*
+	 * The copies' memcg charge is forced below; PF_MEMALLOC makes the
+	 * charge skip reclaim and the OOM killer, which would otherwise run
+	 * with every fault of the region waiting on invalidate_lock.
+	 */
+	noreclaim = memalloc_noreclaim_save();
 	for (i = 0; i < cut->nr; i++) {
 		struct folio *folio = cut->pages[i];
 
@@ -353,8 +371,8 @@ static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
 		__folio_mark_uptodate(folio);
 		/*
 		 * Nothing else can add a page here (invalidate_lock), and the
-		 * memcg is charged even above its limit: the huge folio just
-		 * gave back more than this.
+		 * memcg is charged even above its limit: the huge folio gives
+		 * back more than this once its last reference goes.
 		 */
 		err = filemap_add_folio(mapping, folio, start + i,
 					mapping_gfp_mask(mapping) | __GFP_NOFAIL);
@@ -366,6 +384,7 @@ static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
 		folio_put(folio);
 		shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
 	}
+	memalloc_noreclaim_restore(noreclaim);
 	shmdev_count(SHMDEV_STAT_HUGE_COPIED);
 	shmdev_cut_free(cut);
 }
@@ -380,7 +399,9 @@ static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
  * every process, frees them, and zeroes the tail of a partial last page.
  *
  * Return: 0; -EFBIG when @size is above the region's maximum; -ENOSPC or
- * -ENOMEM when the charge is refused. Nothing changed on error.
+ * -ENOMEM when the charge is refused; -ENOMEM when the copies of a huge
+ * folio's kept pages cannot be allocated; -EBUSY when that folio is
+ * pinned for DMA. Nothing changed on error.
  * Context: Process context; may sleep. Takes invalidate_lock.
  */
 int shmdev_region_set_size(struct shmdev_region *region, u64 size)

@@ -516,4 +516,106 @@ TEST_F(huge, shrink_races_faults)
 	munmap(p, 4 * HUGE);
 }
 
+/* The kernel's count of THP splits, from /proc/vmstat; -1 without it. */
+static long long thp_splits(void)
+{
+	return proc_field("/proc/vmstat", "thp_split_page");
+}
+
+/*
+ * A shrink by a few bytes, into a huge folio's last page, cuts it too:
+ * the folio is copied out, never split by the kernel.
+ */
+TEST_F(huge, shrink_into_last_page_copies)
+{
+	long long copied = stat_value("huge_copied"), splits = thp_splits();
+	long psz = page_size();
+	char *p;
+
+	if (!have_thp())
+		SKIP(return, "no transparent huge pages in this kernel");
+	ASSERT_LE(0, create(_metadata, self, HUGE, 0));
+	p = map_huge(self->fd, HUGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x5a, HUGE);
+	ASSERT_EQ(HUGE_ORDER, order_at(self->fd, 0));
+	ASSERT_EQ(0, shmdev_set_size(self->fd, HUGE - 100));
+	EXPECT_EQ(0, order_at(self->fd, 0));
+	EXPECT_EQ(0, order_at(self->fd, HUGE / psz - 1));
+	if (copied >= 0)
+		EXPECT_EQ(copied + 1, stat_value("huge_copied"));
+	if (splits >= 0)
+		EXPECT_EQ(splits, thp_splits());
+	for (unsigned long i = 0; i < HUGE - 100; i++)
+		if (p[i] != 0x5a) {
+			ASSERT_EQ(0x5a, p[i]) TH_LOG("byte %lu", i);
+		}
+	EXPECT_TRUE(all_zero(p + HUGE - 100, 100));
+	munmap(p, HUGE);
+}
+
+/*
+ * read() of the part a shrink keeps never returns zeroes, even in the
+ * moment when the cut huge folio is gone and its copies not yet in. A
+ * child makes page 510 a page of a fresh huge folio holding 0xaa, then
+ * cuts the folio after page 510, again and again (page 510's copy goes in
+ * last: the widest window); a generation number, odd while the page must
+ * hold 0xaa, tells the reader which reads count.
+ */
+TEST_F(huge, read_during_cut_sees_data)
+{
+	const double seconds = 2;
+	long psz = page_size();
+	const off_t at = HUGE - 2 * psz;
+	unsigned long zero = 0, reads = 0, judged = 0;
+	volatile unsigned long *gen;
+	char *buf = malloc(psz);
+	double end;
+	pid_t pid;
+	int st;
+
+	if (!have_thp())
+		SKIP(return, "no transparent huge pages in this kernel");
+	ASSERT_NE(NULL, buf);
+	gen = mmap(NULL, sizeof(*gen), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, gen);
+	ASSERT_LE(0, create(_metadata, self, 0, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		memset(buf, 0xaa, psz);
+		for (;;) {
+			if (shmdev_set_size(self->fd, 0) ||
+			    shmdev_set_size(self->fd, 2 * HUGE) ||
+			    pwrite(self->fd, buf, psz, at) != psz)
+				_exit(1);
+			__atomic_add_fetch(gen, 1, __ATOMIC_SEQ_CST);	/* odd */
+			if (shmdev_set_size(self->fd, HUGE - psz))
+				_exit(2);
+			__atomic_add_fetch(gen, 1, __ATOMIC_SEQ_CST);	/* even */
+		}
+	}
+	end = sd_now() + seconds;
+	while (sd_now() < end) {
+		unsigned long g = __atomic_load_n(gen, __ATOMIC_SEQ_CST);
+		ssize_t n = pread(self->fd, buf, psz, at);
+
+		reads++;
+		if (!(g & 1) || __atomic_load_n(gen, __ATOMIC_SEQ_CST) != g)
+			continue;
+		judged++;
+		if (n != psz || all_zero(buf, psz))
+			zero++;
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	TH_LOG("%lu reads, %lu while page 510 held data, %lu of them wrong; %lu cuts",
+	       reads, judged, zero, *gen / 2);
+	EXPECT_LT(100UL, judged);
+	EXPECT_EQ(0UL, zero);
+	free(buf);
+}
+
 TEST_HARNESS_MAIN
