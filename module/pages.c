@@ -11,8 +11,6 @@
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pagemap.h>
-#include <linux/sched/mm.h>
-#include <linux/slab.h>
 
 #include "compat.h"
 #include "shmdev.h"
@@ -40,31 +38,8 @@
  * noop_dirty_folio() sets the flag without writeback accounting. Pages
  * are movable: compaction migrates them with filemap_migrate_folio().
  *
- * Huge pages
- * ==========
- *
- * Where the kernel has transparent huge pages, a fault (or write()) on a
- * missing page first tries a PMD-size folio (2 MiB on x86-64) for the
- * aligned range around it, when that whole range lies below the size, the
- * module parameter huge_pages is on and the region was not created with
- * SHMDEV_OPEN_NOHUGE; a fault also needs the VMA to map the range at a
- * 2 MiB-aligned address (the module places mappings so:
- * thp_get_unmapped_area() in file.c) and no MADV_NOHUGEPAGE. The
- * allocation neither reclaims nor compacts, and whatever fails (no free
- * huge page, a small page already in the range, the memcg charge) falls
- * back to a small page, without error. The core fault code then maps the
- * folio with one PMD entry, or with PTEs where the PMD is already a page
- * table. khugepaged never collapses these mappings: huge folios exist
- * only where the first touch made them.
- *
- * No huge folio ever extends beyond the page that holds the last byte
- * of the region. The kernel would split one on a shrink that cuts it
- * (even one that only cuts into its last page), and splitting a dirty page-cache folio whose tail
- * is dropped does writeback accounting through the inode's writeback
- * context, which this inode has none of (it has no backing store). So a
- * shrink that cuts a huge folio copies the pages it keeps into small
- * folios, removes the huge folio whole, and adds the copies in its place
- * (shmdev_shrink_huge()).
+ * Huge pages are the job of huge.c: a miss first asks it for a PMD-size
+ * folio, and a shrink that cuts one has it copy the kept part out.
  *
  * Locking
  * =======
@@ -144,44 +119,6 @@ static pgoff_t shmdev_pages_in(struct inode *inode)
 	return DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE);
 }
 
-#ifdef CONFIG_TRANSPARENT_HUGEPAGE
-/*
- * A PMD-size folio for the aligned range holding @index, added to the page
- * cache and locked; NULL when the range does not lie whole below the
- * size, huge pages are off, or one cannot be had now.
- */
-static struct folio *shmdev_add_huge(struct shmdev_region *region,
-				     pgoff_t index)
-{
-	struct address_space *mapping = region->inode->i_mapping;
-	pgoff_t hindex = round_down(index, HPAGE_PMD_NR);
-	struct folio *folio;
-
-	if (!READ_ONCE(shmdev_huge_pages) || (region->flags & SHMDEV_INFO_NOHUGE) ||
-	    hindex + HPAGE_PMD_NR > shmdev_pages_in(region->inode))
-		return NULL;
-
-	/* Neither reclaim nor compaction: a small page is always fine. */
-	folio = filemap_alloc_folio(GFP_TRANSHUGE_LIGHT | __GFP_ZERO,
-				    HPAGE_PMD_ORDER);
-	if (folio) {
-		__folio_mark_uptodate(folio);
-		/* -EEXIST when a small page is already in the range. */
-		if (!filemap_add_folio(mapping, folio, hindex, GFP_TRANSHUGE_LIGHT))
-			return folio;
-		folio_put(folio);
-	}
-	shmdev_count(SHMDEV_STAT_HUGE_FALLBACKS);
-	return NULL;
-}
-#else
-static struct folio *shmdev_add_huge(struct shmdev_region *region,
-				     pgoff_t index)
-{
-	return NULL;
-}
-#endif
-
 /**
  * shmdev_region_folio() - the folio at an index, allocated if absent
  * @region: the region
@@ -214,7 +151,7 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 		if (folio)
 			return folio;
 
-		folio = huge ? shmdev_add_huge(region, index) : NULL;
+		folio = huge ? shmdev_huge_add(region, index) : NULL;
 		if (folio)
 			break;
 		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
@@ -261,134 +198,6 @@ static void shmdev_truncate(struct shmdev_region *region, loff_t from)
 		unmap_mapping_range(mapping, hole, end - hole, 1);
 }
 
-/*
- * A shrink to @size that cuts a huge folio: the pages of that folio that
- * stay, copied out beforehand so that the shrink cannot fail half-way.
- * @huge is the folio (with a reference), @pages its first @nr pages'
- * copies-to-be, allocated and not yet filled.
- */
-struct shmdev_cut {
-	struct folio *huge;
-	struct folio **pages;
-	unsigned int nr;
-};
-
-/* Drops what @cut still holds: copies not added, and the huge folio. */
-static void shmdev_cut_free(struct shmdev_cut *cut)
-{
-	unsigned int i;
-
-	for (i = 0; cut->pages && i < cut->nr; i++)
-		if (cut->pages[i])
-			folio_put(cut->pages[i]);
-	kfree(cut->pages);
-	if (cut->huge)
-		folio_put(cut->huge);
-	memset(cut, 0, sizeof(*cut));
-}
-
-/*
- * Finds the huge folio that a shrink to @size would cut, if any, and
- * allocates the small folios its kept pages go to. Nothing is changed.
- * Return: 0 (@cut->huge NULL when no folio is cut), or -ENOMEM.
- */
-static int shmdev_cut_prepare(struct shmdev_region *region, u64 size,
-			      struct shmdev_cut *cut)
-{
-	struct address_space *mapping = region->inode->i_mapping;
-	pgoff_t keep = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
-	gfp_t gfp = mapping_gfp_mask(mapping);
-	struct folio *folio;
-	unsigned int i;
-
-	lockdep_assert_held_write(&mapping->invalidate_lock);
-	memset(cut, 0, sizeof(*cut));
-	/* The folio holding the first byte that the shrink removes. */
-	folio = shmdev_get_folio(mapping, size >> PAGE_SHIFT);
-	if (!folio)
-		return 0;
-	if (!folio_test_large(folio) || folio_pos(folio) >= size) {
-		folio_put(folio);
-		return 0;
-	}
-	/*
-	 * Pages pinned for DMA (O_DIRECT, io_uring fixed buffers, RDMA)
-	 * would keep using the huge folio after its data moved to the
-	 * copies: refuse, changing nothing, as long as the pin lasts.
-	 */
-	if (folio_maybe_dma_pinned(folio)) {
-		folio_put(folio);
-		return -EBUSY;
-	}
-	cut->huge = folio;
-	cut->nr = keep - folio->index;
-	cut->pages = kcalloc(cut->nr, sizeof(*cut->pages), GFP_KERNEL);
-	if (!cut->pages)
-		goto nomem;
-	for (i = 0; i < cut->nr; i++) {
-		cut->pages[i] = filemap_alloc_folio(gfp, 0);
-		if (!cut->pages[i])
-			goto nomem;
-	}
-	return 0;
-
-nomem:
-	shmdev_cut_free(cut);
-	return -ENOMEM;
-}
-
-/*
- * Shrinks the page cache to @size when that cuts @cut->huge. Removing the
- * huge folio whole first (truncation from its first byte, so the kernel
- * never splits it) unmaps it from every process and lets no fault map it
- * again, so its data is final; only then are the kept pages copied, the
- * tail of the last one beyond @size zeroed, and the copies added. Faults
- * in the range meanwhile find no page and wait for invalidate_lock.
- */
-static void shmdev_shrink_huge(struct shmdev_region *region, u64 size,
-			       struct shmdev_cut *cut)
-{
-	struct address_space *mapping = region->inode->i_mapping;
-	pgoff_t start = cut->huge->index;
-	size_t tail = offset_in_page(size);
-	unsigned int i, noreclaim;
-	int err;
-
-	lockdep_assert_held_write(&mapping->invalidate_lock);
-	shmdev_truncate(region, folio_pos(cut->huge));
-	/*
-	 * The copies' memcg charge is forced below; PF_MEMALLOC makes the
-	 * charge skip reclaim and the OOM killer, which would otherwise run
-	 * with every fault of the region waiting on invalidate_lock.
-	 */
-	noreclaim = memalloc_noreclaim_save();
-	for (i = 0; i < cut->nr; i++) {
-		struct folio *folio = cut->pages[i];
-
-		copy_highpage(folio_page(folio, 0), folio_page(cut->huge, i));
-		if (i == cut->nr - 1 && tail)
-			folio_zero_range(folio, tail, PAGE_SIZE - tail);
-		__folio_mark_uptodate(folio);
-		/*
-		 * Nothing else can add a page here (invalidate_lock), and the
-		 * memcg is charged even above its limit: the huge folio gives
-		 * back more than this once its last reference goes.
-		 */
-		err = filemap_add_folio(mapping, folio, start + i,
-					mapping_gfp_mask(mapping) | __GFP_NOFAIL);
-		if (WARN_ON_ONCE(err))
-			continue;
-		cut->pages[i] = NULL;
-		folio_mark_dirty(folio);
-		folio_unlock(folio);
-		folio_put(folio);
-		shmdev_count(SHMDEV_STAT_PAGES_ALLOCATED);
-	}
-	memalloc_noreclaim_restore(noreclaim);
-	shmdev_count(SHMDEV_STAT_HUGE_COPIED);
-	shmdev_cut_free(cut);
-}
-
 /**
  * shmdev_region_set_size() - grow or shrink a region
  * @region: the region
@@ -408,7 +217,7 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 {
 	struct inode *inode = region->inode;
 	struct address_space *mapping = inode->i_mapping;
-	struct shmdev_cut cut = {};
+	struct shmdev_cut cut;
 	unsigned long nrpages;
 	u64 old;
 	int err;
@@ -418,11 +227,12 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 
 	filemap_invalidate_lock(mapping);
 	old = i_size_read(inode);
-	err = size < old ? shmdev_cut_prepare(region, size, &cut) : 0;
+	memset(&cut, 0, sizeof(cut));
+	err = size < old ? shmdev_huge_cut_prepare(region, size, &cut) : 0;
 	if (!err)
 		err = shmdev_charge_resize(region, size);
 	if (err) {
-		shmdev_cut_free(&cut);
+		shmdev_huge_cut_free(&cut);
 		filemap_invalidate_unlock(mapping);
 		return err;
 	}
@@ -433,10 +243,16 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	 * Unmaps, then removes, the pages beyond the new size; locks each
 	 * folio, so it waits for faults that are mapping one of them.
 	 */
-	if (cut.huge)
-		shmdev_shrink_huge(region, size, &cut);
-	else if (size < old)
+	if (cut.huge) {
+		/*
+		 * From the cut folio's first byte: removed whole, never
+		 * split; then the copies of its kept pages go in.
+		 */
+		shmdev_truncate(region, folio_pos(cut.huge));
+		shmdev_huge_cut_fill(region, size, &cut);
+	} else if (size < old) {
 		shmdev_truncate(region, size);
+	}
 	trace_shmdev_resize(region->id, old, size,
 			    nrpages - READ_ONCE(mapping->nrpages));
 	filemap_invalidate_unlock(mapping);

@@ -239,6 +239,27 @@ void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma);
 unsigned int shmdev_region_nr_mappings(struct shmdev_region *region);
 
+/* huge.c */
+
+/*
+ * A shrink that cuts a huge folio: @huge is that folio (with a
+ * reference), @pages the copies-to-be of its first @nr pages, the ones
+ * the shrink keeps: allocated beforehand, so that the shrink cannot fail
+ * half-way.
+ */
+struct shmdev_cut {
+	struct folio *huge;
+	struct folio **pages;
+	unsigned int nr;
+};
+
+struct folio *shmdev_huge_add(struct shmdev_region *region, pgoff_t index);
+int shmdev_huge_cut_prepare(struct shmdev_region *region, u64 size,
+			    struct shmdev_cut *cut);
+void shmdev_huge_cut_fill(struct shmdev_region *region, u64 size,
+			  struct shmdev_cut *cut);
+void shmdev_huge_cut_free(struct shmdev_cut *cut);
+
 /* io.c */
 ssize_t shmdev_region_read(struct shmdev_region *region, struct kiocb *iocb,
 			   struct iov_iter *to);
