@@ -38,13 +38,22 @@
  * point leaves either no record or one RESERVED record that is skipped.
  *
  * Sleeping without lost wake-ups: a side that finds nothing to do reads
- * the region's sequence, sets its "about to sleep" word, full barrier,
- * looks again, and only then waits for the sequence to move. The other
- * side publishes (commit or release), full barrier, reads that word, and
- * when it is set clears it and notifies. Either the sleeper sees the
- * publication, or the publisher sees the word and its notification moves
- * the sequence past the value the sleeper read. A word left set (by a
- * process that died) costs one notification.
+ * the region's sequence, sets its "about to sleep" word to a token of
+ * that sequence (nonzero), full barrier, looks again, and only then waits
+ * for the sequence to move. The other side publishes (commit or release),
+ * full barrier, reads that word, and when it is set notifies, then clears
+ * the word only if it still holds the token it read (compare-and-swap).
+ * Either the sleeper sees the publication, or the publisher sees the word
+ * and its notification moves the sequence past the value the sleeper
+ * read. The word is cleared only after the notification: a publisher
+ * killed between the two leaves it set, which costs one notification
+ * more, never a sleeper that nobody will wake (clearing first, a consumer
+ * killed there left a producer asleep for room while every later release
+ * saw the word clear). A sleeper that announced itself again after the
+ * notification read a later sequence, so a different token, which the
+ * compare-and-swap leaves alone. Tokens keep 31 bits of the sequence: a
+ * publisher would have to be stalled between its notification and its
+ * compare-and-swap for 2^31 notifications to clear a newer announcement.
  */
 
 #include <errno.h>
@@ -289,15 +298,23 @@ size_t shmdev_ring_max_msg(const struct shmdev_ring *ring)
 
 /*
  * After a publication (already stored): a full barrier, then a notification
- * if the other side said it may sleep (*@flag).
+ * if the other side said it may sleep (*@flag), and only then the word
+ * cleared, unless a sleeper announced itself again meanwhile.
  */
 static int wake_other(struct shmdev_ring *ring, uint32_t *flag)
 {
+	uint32_t token;
+	int err;
+
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(flag, __ATOMIC_RELAXED) ||
-	    !__atomic_exchange_n(flag, 0, __ATOMIC_SEQ_CST))
+	token = __atomic_load_n(flag, __ATOMIC_RELAXED);
+	if (!token)
 		return 0;
-	return ring->dev ? shmdev_notify(ring->dev, NULL) : 0;
+	err = ring->dev ? shmdev_notify(ring->dev, NULL) : 0;
+	if (!err)
+		__atomic_compare_exchange_n(flag, &token, 0, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	return err;
 }
 
 /* The deadline of a relative timeout: -1 for none. */
@@ -313,13 +330,15 @@ static int64_t deadline_of(int64_t timeout_ns)
 
 /*
  * Announces a sleep in *@flag and reads the sequence first: after this, a
- * look that finds nothing may sleep in ring_sleep().
+ * look that finds nothing may sleep in ring_sleep(). The word holds a
+ * token of the sequence read, so that a publisher that notified before
+ * this announcement does not clear it (wake_other()).
  */
 static uint64_t prepare_sleep(struct shmdev_ring *ring, uint32_t *flag)
 {
 	uint64_t seq = ring->dev ? shmdev_seq(ring->dev) : 0;
 
-	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(flag, (uint32_t)seq << 1 | 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return seq;
 }
