@@ -223,6 +223,8 @@ TEST_F(lib, notify_nobody_waiting_no_syscall)
 	struct shmdev_info before, after;
 	pid_t pid, waiter;
 
+	if (!can_forbid_syscalls())
+		SKIP(return, "no seccomp filters here to count system calls with");
 	/*
 	 * A waiter that timed out may have left the waiting word set: the
 	 * next notification's WAKE clears it (the queue is empty).

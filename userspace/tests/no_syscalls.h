@@ -10,6 +10,7 @@
 #ifndef SHMDEV_TESTS_NO_SYSCALLS_H
 #define SHMDEV_TESTS_NO_SYSCALLS_H
 
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +27,22 @@
 static inline void syscall_seen(int sig)
 {
 	_exit(SYSCALL_SEEN);
+}
+
+/*
+ * Can forbid_syscalls() work here? Not on 32-bit builds, nor on a kernel
+ * without seccomp filters (CONFIG_SECCOMP_FILTER; the small debug kernel
+ * has none), where PR_GET_SECCOMP fails with EINVAL.
+ */
+static inline bool can_forbid_syscalls(void)
+{
+#if defined(__x86_64__)
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL) < 0 &&
+	       errno == EFAULT;
+#else
+	return false;
+#endif
 }
 
 /* False where it cannot be set up. */
