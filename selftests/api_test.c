@@ -49,15 +49,6 @@ static int revents(int fd)
 	return pfd.revents;
 }
 
-static __u64 info_seq(int fd)
-{
-	struct shmdev_info info;
-
-	if (shmdev_info(fd, &info))
-		return ~0ULL;
-	return info.seq;
-}
-
 static __u64 info_pages(int fd)
 {
 	struct shmdev_info info;
@@ -74,15 +65,6 @@ static __u32 info_mappings(int fd)
 	if (shmdev_info(fd, &info))
 		return ~0U;
 	return info.nr_mappings;
-}
-
-static __u64 notify(int fd)
-{
-	__u64 seq = ~0ULL;
-
-	if (ioctl(fd, SHMDEV_IOC_NOTIFY, &seq))
-		return ~0ULL;
-	return seq;
 }
 
 /* The sequence @fd acknowledged, from /proc/self/fdinfo. */

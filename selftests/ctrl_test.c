@@ -27,35 +27,6 @@ static vctrl_t *map_ctrl(int fd, int prot)
 	return mmap(NULL, page_size(), prot, MAP_SHARED, fd, SHMDEV_CTRL_OFFSET);
 }
 
-static __u64 notify(int fd)
-{
-	__u64 seq = ~0ULL;
-
-	if (ioctl(fd, SHMDEV_IOC_NOTIFY, &seq))
-		return ~0ULL;
-	return seq;
-}
-
-/* WAIT for @*seq to move; 0 or -errno, @*seq updated on success. */
-static int wait_seq(int fd, __u64 *seq, __s64 timeout_ns)
-{
-	struct shmdev_wait w = { .seq = *seq, .timeout_ns = timeout_ns };
-
-	if (ioctl(fd, SHMDEV_IOC_WAIT, &w))
-		return -errno;
-	*seq = w.seq;
-	return 0;
-}
-
-static __u64 info_seq(int fd)
-{
-	struct shmdev_info info;
-
-	if (shmdev_info(fd, &info))
-		return ~0ULL;
-	return info.seq;
-}
-
 static __u64 ctrl_seq(vctrl_t *c)
 {
 	return __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);

@@ -59,6 +59,37 @@ static inline int shmdev_info(int fd, struct shmdev_info *info)
 	return ioctl(fd, SHMDEV_IOC_GET_INFO, info);
 }
 
+/* NOTIFY through @fd: the new sequence, or ~0 on error. */
+static inline __u64 notify(int fd)
+{
+	__u64 seq = ~0ULL;
+
+	if (ioctl(fd, SHMDEV_IOC_NOTIFY, &seq))
+		return ~0ULL;
+	return seq;
+}
+
+/* WAIT for @*seq to move; 0 or -errno, @*seq updated on success. */
+static inline int wait_seq(int fd, __u64 *seq, __s64 timeout_ns)
+{
+	struct shmdev_wait w = { .seq = *seq, .timeout_ns = timeout_ns };
+
+	if (ioctl(fd, SHMDEV_IOC_WAIT, &w))
+		return -errno;
+	*seq = w.seq;
+	return 0;
+}
+
+/* The region's sequence from GET_INFO, or ~0 on error. */
+static inline __u64 info_seq(int fd)
+{
+	struct shmdev_info info;
+
+	if (shmdev_info(fd, &info))
+		return ~0ULL;
+	return info.seq;
+}
+
 static inline __u64 shmdev_max_size(void)
 {
 	unsigned long long v = 0;
