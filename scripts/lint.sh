@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make lint`: checkpatch.pl --strict, kernel-doc -Wall and sparse (C=2) over
-# module/ and uapi/, on every kernel of the matrix, and shellcheck over every
-# shell script of the tree (scripts/, .ci/, the tests). Fails on any finding.
+# module/ and uapi/, on every kernel of the matrix, shellcheck over every
+# shell script of the tree (scripts/, .ci/, the tests), and plain docutils
+# (rst2html, and rst2man for the man pages) over every page under
+# Documentation/, so that they render outside Sphinx (GitHub, man).
+# Fails on any finding.
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +41,17 @@ while IFS= read -r f; do
 		shells+=("$f")
 done < <(git ls-files scripts .ci tools userspace selftests)
 shellcheck -x "${shells[@]}" || bad=1
+
+echo "rst2html --halt=warning"
+# Sphinx-only directives and roles (c:macro, :ref:, kernel-doc...) are
+# errors for plain docutils, and GitHub drops what they hold.
+while IFS= read -r f; do
+	rst2html --halt=warning "$f" >/dev/null || { echo "  in $f"; bad=1; }
+	case "$f" in
+	Documentation/man/*)
+		rst2man --halt=warning "$f" >/dev/null || { echo "  in $f"; bad=1; } ;;
+	esac
+done < <(find Documentation -name '*.rst' | sort)
 
 echo "syzkaller description against the uapi header"
 "$SHMDEV_TOP/tools/syzkaller/check-const.sh" || bad=1

@@ -18,6 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(gcc make libc6-dev perl python3 qemu-system-x86 busybox-static cpio
 	  sparse xz-utils linux-source-6.12 gcc-12 pahole shellcheck gcc-multilib
 	  libc6-dev-i386)
+# rst2html and rst2man: `make lint` and `make man`.
+packages+=(python3-docutils)
 # More for one caller, e.g. gnuplot for `make bench`.
 read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
 packages+=(${extra[@]+"${extra[@]}"})
