@@ -8,6 +8,7 @@
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
 #   make selftests32    the selftests as 32-bit programs, in build/selftests32
 #   make lint           checkpatch --strict, sparse and kernel-doc
+#   make man            the man pages in build/man/ (rst2man, python3-docutils)
 #   make bench          the benchmarks, in one VM (Debian's 6.12, 2 vCPUs,
 #                       3 GiB), and the performance page's tables and plots
 #                       regenerated from that run
@@ -32,7 +33,7 @@ endif
 endif
 
 .PHONY: all module userspace userspace-test selftests selftests32 check check-debug lint bench demo \
-	install load unload clean setup
+	install load unload clean setup man
 
 all: module
 
@@ -97,6 +98,15 @@ check-debug:
 
 lint:
 	@$(S)/lint.sh
+
+# shmdevctl(1), shmdev(4), libshmdev(3) from Documentation/man/*.rst.
+MAN_PAGES := shmdevctl.1 shmdev.4 libshmdev.3
+
+man: $(addprefix $(B)/man/,$(MAN_PAGES))
+
+$(B)/man/%: Documentation/man/%.rst
+	@mkdir -p $(@D)
+	rst2man --halt=warning $< $@
 
 bench:
 	@$(S)/bench.sh
