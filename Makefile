@@ -12,6 +12,14 @@
 #   make bench          the benchmarks, in one VM (Debian's 6.12, 2 vCPUs,
 #                       3 GiB), and the performance page's tables and plots
 #                       regenerated from that run
+#   make deb            the Debian packages (shmdev-dkms, libshmdev0,
+#                       libshmdev-dev, shmdev-tools) in build/deb/, checked
+#                       by lintian (report in build/deb/lintian.txt)
+#   make install        on a machine without those packages: the module for
+#                       the running kernel (or KDIR=...), the programs and
+#                       library into PREFIX (/usr/local), the udev rule,
+#                       the boot-time loading, the options file and the
+#                       group shmdev; `make uninstall` takes them away
 #   make clean          remove build/
 #
 # Everything built lands in build/.
@@ -33,7 +41,7 @@ endif
 endif
 
 .PHONY: all module userspace userspace-test selftests selftests32 check check-debug lint bench demo \
-	install load unload clean setup man
+	install uninstall deb load unload clean setup man
 
 all: module
 
@@ -42,11 +50,11 @@ setup:
 
 module:
 ifneq ($(KDIR),)
-	@$(S)/build-module.sh "$(KDIR)" >/dev/null
+	@SHMDEV_WERROR=0 $(S)/build-module.sh "$(KDIR)" >/dev/null
 else
 	@$(S)/setup.sh $(KVER)
 	@. $(S)/lib.sh && kernel_env $(KVER) && \
-		$(S)/build-module.sh "$$KDIR" >/dev/null
+		SHMDEV_WERROR=0 $(S)/build-module.sh "$$KDIR" >/dev/null
 endif
 
 userspace:
@@ -114,22 +122,79 @@ bench:
 demo:
 	@$(S)/demo.sh
 
+deb:
+	@$(S)/deb.sh
+
 # On a real machine, for the running kernel (or KDIR=...): the module into
-# /lib/modules/<release>/updates, the userspace into $(PREFIX).
+# /lib/modules/<release>/updates, built without -Werror; the programs,
+# linked to libshmdev.so.0, the library, headers and pkg-config file into
+# $(PREFIX); the manual pages where Documentation/man has them; the files
+# of packaging/ into $(SYSCONFDIR) (an edited modprobe.d file is kept);
+# the system group shmdev. With DESTDIR, only the files are staged.
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+US_INSTALL := $(MAKE) -s -C userspace OUT=$(B)/userspace-shared STATIC=0 WERROR=0 \
+	PREFIX=$(PREFIX) MANDIR=$(MANDIR)
 
 install:
 	@test -f "$(KDIR)/Makefile" || \
 		{ echo "no kernel build tree at '$(KDIR)': install linux-headers-$$(uname -r) or set KDIR" >&2; exit 1; }
-	@ko=$$($(S)/build-module.sh "$(KDIR)") && \
+	@ko=$$(SHMDEV_WERROR=0 $(S)/build-module.sh "$(KDIR)") && \
 	rel=$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$(KDIR)/include/generated/utsrelease.h") && \
 	install -D -m 644 $$ko $(DESTDIR)/lib/modules/$$rel/updates/shmdev.ko && \
 	if [ -z "$(DESTDIR)" ]; then depmod -a $$rel; fi
-	@$(MAKE) -s -C userspace OUT=$(B)/userspace PREFIX=$(PREFIX) install
+	@$(US_INSTALL) install
+	@if [ -n "$(wildcard Documentation/man/*.rst)" ]; then \
+		$(MAKE) -s man && \
+		for page in $(B)/man/*.[1-9]; do \
+			install -D -m 644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/} || exit 1; \
+		done; \
+	fi
+	@install -D -m 644 packaging/udev/60-shmdev.rules \
+		$(DESTDIR)$(SYSCONFDIR)/udev/rules.d/60-shmdev.rules
+	@install -D -m 644 packaging/modules-load.d/shmdev.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/shmdev.conf
+	@conf=$(DESTDIR)$(SYSCONFDIR)/modprobe.d/shmdev.conf; \
+	if [ -e $$conf ] && ! cmp -s $$conf packaging/modprobe.d/shmdev.conf; then \
+		echo "$$conf was edited: kept"; \
+	else \
+		install -D -m 644 packaging/modprobe.d/shmdev.conf $$conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		getent group shmdev >/dev/null || groupadd -r shmdev; \
+		if command -v udevadm >/dev/null && [ -d /run/udev ]; then \
+			udevadm control --reload || true; \
+		fi; \
+		echo "installed; users of the group shmdev may use /dev/shmdev: sudo usermod -aG shmdev USER"; \
+	fi
+
+# What install added, except the group (as the Debian packages do: files
+# may still belong to it) and an edited modprobe.d file. The module is
+# removed for every kernel `make install` put it in.
+uninstall:
+	@for ko in $(wildcard $(DESTDIR)/lib/modules/*/updates/shmdev.ko); do \
+		rm -f $$ko; \
+		rel=$${ko#$(DESTDIR)/lib/modules/}; rel=$${rel%%/*}; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$rel; fi; \
+	done
+	@$(US_INSTALL) uninstall
+	@rm -f $(addprefix $(DESTDIR)$(MANDIR)/,man1/shmdevctl.1 man4/shmdev.4 man3/libshmdev.3)
+	@rm -f $(DESTDIR)$(SYSCONFDIR)/udev/rules.d/60-shmdev.rules \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/shmdev.conf
+	@conf=$(DESTDIR)$(SYSCONFDIR)/modprobe.d/shmdev.conf; \
+	if [ -e $$conf ] && ! cmp -s $$conf packaging/modprobe.d/shmdev.conf; then \
+		echo "$$conf was edited: kept"; \
+	else \
+		rm -f $$conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && getent group shmdev >/dev/null; then \
+		echo "the group shmdev is kept: 'sudo groupdel shmdev' removes it"; \
+	fi
 
 load:
 	@if modinfo shmdev >/dev/null 2>&1; then modprobe shmdev; \
-	else insmod $$($(S)/build-module.sh "$(KDIR)"); fi
+	else insmod $$(SHMDEV_WERROR=0 $(S)/build-module.sh "$(KDIR)"); fi
 	@ls -l /dev/shmdev
 
 unload:
