@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libshmdev.h>
@@ -50,10 +51,18 @@ struct shared {
 	_Atomic uint32_t held;		/* the victim holds the lock */
 };
 
-/* Locks, repairing what a dead holder left: 0 or an errno. */
+/*
+ * Locks, repairing what a dead holder left: 0 or an errno. Gives up after
+ * 10 s (ETIMEDOUT), so that a bug makes the program fail, not hang.
+ */
 static int lock(struct shared *sh)
 {
-	int err = pthread_mutex_lock(&sh->lock);
+	struct timespec deadline;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	err = pthread_mutex_timedlock(&sh->lock, &deadline);
 
 	if (err != EOWNERDEAD)
 		return err;
