@@ -13,10 +13,9 @@
  * - the region is only ever grown: the producer sets the size it needs
  *   when the region is smaller, never shrinks a larger one (that would
  *   free another program's data), and the consumer never resizes;
- * - only the producer creates the ring, and only when none is there: a
- *   producer that restarts attaches to the ring the consumer still reads
- *   instead of erasing it; a full ring makes the producer wait, it never
- *   overwrites a message that was not read;
+ * - only the producer creates the ring, and only when none is there (a
+ *   new ring would erase what the consumer has not read); a full ring
+ *   makes the producer wait, it never overwrites an unread message;
  * - waiting with shmdev_wait() for a word in the region: read the
  *   sequence, then the word, then wait for the sequence to move.
  *
@@ -48,15 +47,18 @@ struct shared {			/* at the start of the region */
 	_Atomic uint32_t received;	/* set by the consumer when done */
 };
 
-struct msg {
-	uint32_t index;
-	uint32_t len;		/* of data[] */
-	unsigned char data[];
-};
+/* Message @i: its length, and its bytes written into @buf. */
+static size_t make_msg(uint32_t i, unsigned char *buf)
+{
+	size_t len = 8 + (i * 37) % 1500;
 
-/* Message @i: its length and its bytes, for the consumer to check. */
-static uint32_t msg_len(uint32_t i) { return 1 + (i * 37) % 1500; }
-static unsigned char msg_byte(uint32_t i, uint32_t j) { return (unsigned char)(i * 31 + j); }
+	if (buf) {
+		memcpy(buf, &i, sizeof(i));		/* its number first */
+		for (size_t j = sizeof(i); j < len; j++)
+			buf[j] = (unsigned char)(i * 31 + j);
+	}
+	return len;
+}
 
 static int fail(const char *who, const char *what, int err)
 {
@@ -99,20 +101,15 @@ static int producer(const char *name, uint32_t count)
 		return fail("producer", "ring", err);
 
 	for (uint32_t i = 0; i < count; i++) {
-		struct msg *m;
 		void *p;
 
 		/* Waits while the ring is full: the consumer's room is kept. */
 		do
-			err = shmdev_ring_reserve(&ring, sizeof(*m) + msg_len(i), TIMEOUT_NS, &p);
+			err = shmdev_ring_reserve(&ring, make_msg(i, NULL), TIMEOUT_NS, &p);
 		while (err == -EINTR);
 		if (err)
 			return fail("producer", "reserve", err);
-		m = p;
-		m->index = i;
-		m->len = msg_len(i);
-		for (uint32_t j = 0; j < m->len; j++)
-			m->data[j] = msg_byte(i, j);
+		make_msg(i, p);				/* written in place */
 		err = shmdev_ring_commit(&ring, p);
 		if (err)
 			return fail("producer", "commit", err);
@@ -164,7 +161,7 @@ static int consumer(const char *name, uint32_t count)
 		return fail("consumer", "ring", err);
 
 	for (uint32_t i = 0; i < count; i++) {
-		const struct msg *m;
+		unsigned char want[2048];
 		const void *p;
 		size_t len;
 
@@ -173,17 +170,11 @@ static int consumer(const char *name, uint32_t count)
 		while (err == -EINTR);
 		if (err)
 			return fail("consumer", "peek", err);
-		m = p;		/* read in place, then give the room back */
-		if (len != sizeof(*m) + msg_len(i) || m->index != i || m->len != msg_len(i)) {
-			fprintf(stderr, "prodcons: consumer: expected message %u, got %u (%zu bytes)\n",
-				i, m->index, len);
+		/* Read in place, then give the room back. */
+		if (len != make_msg(i, want) || memcmp(p, want, len)) {
+			fprintf(stderr, "prodcons: consumer: message %u (%zu bytes) is not the %u-th\n",
+				*(const uint32_t *)p, len, i);
 			return 1;
-		}
-		for (uint32_t j = 0; j < m->len; j++) {
-			if (m->data[j] != msg_byte(i, j)) {
-				fprintf(stderr, "prodcons: consumer: message %u: byte %u wrong\n", i, j);
-				return 1;
-			}
 		}
 		err = shmdev_ring_release(&ring, p);
 		if (err)
@@ -223,14 +214,11 @@ int main(int argc, char **argv)
 	/* Both: the child consumes, this process produces. */
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0) {
-		perror("prodcons: fork");
-		return 1;
-	}
 	if (pid == 0)
 		exit(consumer(name, count));	/* exit(): flushes stdout */
-	rc = producer(name, count);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+	rc = pid < 0 ? 1 : producer(name, count);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
 		rc = 1;
 	return rc;
 }
