@@ -45,8 +45,10 @@
 
 #include <libshmdev.h>
 
-/* Acknowledges what the file @fd saw: *seq in: the last acknowledged
- * sequence; out: the current one. 0, or -ETIMEDOUT if nothing is new. */
+/*
+ * Acknowledges what the file @fd saw: *seq in: the last acknowledged
+ * sequence; out: the current one. 0, or -ETIMEDOUT if nothing is new.
+ */
 static int ack(int fd, uint64_t *seq)
 {
 	struct shmdev_wait w = { .seq = *seq, .timeout_ns = 0 };
