@@ -57,16 +57,14 @@ else
 		SHMDEV_WERROR=0 $(S)/build-module.sh "$$KDIR" >/dev/null
 endif
 
+# The library, the tools, the examples, benchmarks, fuzzer and the tests
+# the VM runs: gcc and make only, static for the VM's busybox initramfs.
 userspace:
-	@ksrc=$$($(S)/ksrc.sh) && \
-	$(MAKE) -s -C userspace OUT=$(B)/userspace \
-		HARNESS=$$ksrc/tools/testing/selftests all vm-tests
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace all
 
 # The library's unit tests, on this machine (they need no module).
 userspace-test:
-	@ksrc=$$($(S)/ksrc.sh) && \
-	$(MAKE) -s -C userspace OUT=$(B)/userspace \
-		HARNESS=$$ksrc/tools/testing/selftests test
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace test
 
 # The selftests build as they would in tools/testing/selftests/drivers/shmdev
 # of a kernel tree, with that tree's lib.mk, and statically linked so that

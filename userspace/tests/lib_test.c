@@ -22,7 +22,7 @@
 #include "shmdev_common.h"
 #include "no_syscalls.h"
 
-#include "kselftest_harness.h"
+#include "harness.h"
 
 TEST(parse_size_valid)
 {

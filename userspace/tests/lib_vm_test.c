@@ -27,7 +27,7 @@
 #include "shmdev_common.h"
 #include "no_syscalls.h"
 
-#include "kselftest_harness.h"
+#include "harness.h"
 
 /* True once process @pid sleeps in ioctl(@fd, SHMDEV_IOC_WAIT). */
 static bool await_wait(pid_t pid, int fd)

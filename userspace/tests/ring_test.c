@@ -27,7 +27,7 @@
 #include "lib/shmdev.h"
 #include "shmdev_common.h"
 
-#include "kselftest_harness.h"
+#include "harness.h"
 
 #define MiB		(1024 * 1024)
 #define SEC		1000000000LL
