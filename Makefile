@@ -60,11 +60,11 @@ endif
 # The library, the tools, the examples, benchmarks, fuzzer and the tests
 # the VM runs: gcc and make only, static for the VM's busybox initramfs.
 userspace:
-	@$(MAKE) -s -C userspace OUT=$(B)/userspace all
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace WERROR=1 all
 
 # The library's unit tests, on this machine (they need no module).
 userspace-test:
-	@$(MAKE) -s -C userspace OUT=$(B)/userspace test
+	@$(MAKE) -s -C userspace OUT=$(B)/userspace WERROR=1 test
 
 # The selftests build as they would in tools/testing/selftests/drivers/shmdev
 # of a kernel tree, with that tree's lib.mk, and statically linked so that
@@ -143,10 +143,14 @@ install:
 	install -D -m 644 $$ko $(DESTDIR)/lib/modules/$$rel/updates/shmdev.ko && \
 	if [ -z "$(DESTDIR)" ]; then depmod -a $$rel; fi
 	@$(US_INSTALL) install
-	@if [ -n "$(wildcard Documentation/man/*.rst)" ]; then \
-		$(MAKE) -s man && \
-		for page in $(B)/man/*.[1-9]; do \
-			install -D -m 644 $$page $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page##*/} || exit 1; \
+	@if ! command -v rst2man >/dev/null; then \
+		echo "rst2man (python3-docutils) not found: manual pages not installed" >&2; \
+	else \
+		for rst in Documentation/man/*.rst; do \
+			page=$${rst##*/}; page=$${page%.rst}; \
+			mkdir -p $(DESTDIR)$(MANDIR)/man$${page##*.} && \
+			rst2man --halt=warning $$rst \
+				$(DESTDIR)$(MANDIR)/man$${page##*.}/$$page || exit 1; \
 		done; \
 	fi
 	@install -D -m 644 packaging/udev/60-shmdev.rules \

@@ -22,9 +22,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # The build dependencies (debian/control) and the tools that run them.
 # No kernel is needed: DKMS builds the module where it is installed.
+# Installed here when missing and run as root; otherwise named.
 build_deps="debhelper dh-dkms python3-docutils dpkg-dev fakeroot lintian"
-SHMDEV_EXTRA_PACKAGES="${SHMDEV_EXTRA_PACKAGES:-} $build_deps" \
-	SHMDEV_KERNELS=" " "$here/setup.sh" || die "setup failed"
+missing=
+for p in $build_deps; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	[ "$(id -u)" -eq 0 ] || die "missing build dependencies: sudo apt install$missing"
+	SHMDEV_ONLY_PACKAGES="$build_deps" "$here/setup.sh" || die "setup failed"
+fi
 
 top=$SHMDEV_TOP
 out=$SHMDEV_BUILD/deb
@@ -59,7 +67,7 @@ tar -C "$work" --exclude="$name-$upstream/debian" --sort=name \
 log "dpkg-buildpackage (log in $out/build.log)"
 # The debugging symbols packages are left out: `apt install
 # build/deb/*.deb` installs exactly the four packages.
-export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} noautodbgsym"
+export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }noautodbgsym"
 if ! (cd "$src" && dpkg-buildpackage -us -uc) > "$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
 	die "dpkg-buildpackage failed (full log: $out/build.log)"

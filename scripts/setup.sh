@@ -23,6 +23,12 @@ packages+=(python3-docutils)
 # More for one caller, e.g. gnuplot for `make bench`.
 read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
 packages+=(${extra[@]+"${extra[@]}"})
+# Only these packages and no kernel, for a caller that needs nothing
+# else (`make deb`).
+if [ -n "${SHMDEV_ONLY_PACKAGES:-}" ]; then
+	read -r -a packages <<< "$SHMDEV_ONLY_PACKAGES"
+	SHMDEV_KERNELS=" "
+fi
 
 apt_updated=
 apt_update_once()
