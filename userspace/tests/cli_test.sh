@@ -30,36 +30,10 @@ echo "1..$plan"
 # shellcheck source=userspace/tests/tap.sh
 . "$(dirname "$0")/tap.sh"
 
-show()
-{
-	sed "s/^/# $1: /" "$2"
-}
-
-# finish PID: waits for the background process PID, at most 20 s, and
-# sets status to its exit status. If PID is still running then, it is
-# killed, status is 124 and finish is false: no command hangs the test.
+# finish PID: reap PID, at most 20 s.
 finish()
 {
-	i=0
-	while [ $i -lt 1000 ]; do
-		pstate=gone
-		if { read -r line <"/proc/$1/stat"; } 2>/dev/null; then
-			rest=${line##*) }
-			pstate=${rest%% *}
-		fi
-		if [ "$pstate" = Z ] || [ "$pstate" = gone ]; then
-			wait "$1"
-			status=$?
-			return 0
-		fi
-		sleep 0.02
-		i=$((i + 1))
-	done
-	kill -9 "$1"
-	wait "$1"
-	status=124
-	echo "# process $1 still running after 20 s: killed"
-	return 1
+	reap "$1" 20
 }
 
 # check_in DESC EXPECTED_STATUS INPUT COMMAND...: runs COMMAND with the

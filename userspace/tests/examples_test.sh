@@ -31,32 +31,11 @@ echo "1..$plan"
 # shellcheck source=userspace/tests/tap.sh
 . "$(dirname "$0")/tap.sh"
 
-show()
-{
-	sed "s/^/# $1: /" "$2"
-}
-
-# finish PID OUT: waits for the background process PID, at most 60 s, and
-# sets status to its exit status (124 if it had to be killed); shows OUT,
-# the file of its output, unless it exited 0.
+# finish PID OUT: reap PID, at most 60 s; shows OUT, the file of its
+# output, unless it exited 0.
 finish()
 {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 600 ]; do
-		state=$(sed 's/.*) \([A-Z]\).*/\1/' "/proc/$1/stat" 2>/dev/null)
-		[ "$state" = Z ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $i -ge 600 ]; then
-		# Its children first: they would hold regions past the test.
-		# shellcheck disable=SC2046 # one pid per word
-		kill -9 $(cat /proc/"$1"/task/*/children) "$1"
-		echo "# process $1 still running after 60 s: killed, with its children"
-	fi
-	wait "$1"
-	status=$?
-	[ $i -lt 600 ] || status=124
+	reap "$1" 60
 	[ "$status" -eq 0 ] || [ -z "$2" ] || show output "$2"
 }
 
