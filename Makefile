@@ -6,6 +6,9 @@
 #   make KDIR=DIR       build against the kernel build tree in DIR
 #   make check          run the selftests in a VM on every kernel of the matrix
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
+#   make check-package  the Debian packages (make deb) installed with apt in a
+#                       Debian 12 VM with systemd, on Debian's 6.1 and 6.12:
+#                       DKMS, udev, the README's commands as a user
 #   make selftests32    the selftests as 32-bit programs, in build/selftests32
 #   make lint           checkpatch --strict, sparse and kernel-doc
 #   make bench          the benchmarks, in one VM (Debian's 6.12, 2 vCPUs,
@@ -31,7 +34,8 @@ endif
 endif
 endif
 
-.PHONY: all module userspace userspace-test selftests selftests32 check check-debug lint bench demo \
+.PHONY: all module userspace userspace-test selftests selftests32 check check-debug check-package \
+	lint bench demo \
 	install load unload clean setup
 
 all: module
@@ -94,6 +98,11 @@ check:
 # lockdep, kmemleak...), built once from linux-source-6.12 (~13 minutes).
 check-debug:
 	@$(S)/check-debug.sh
+
+# A Debian 12 root file system (mmdebstrap, cached in ~/.cache/shmdev)
+# booted with systemd; see Documentation/dev-tools/shmdev-testing.rst.
+check-package:
+	@$(S)/check-package.sh
 
 lint:
 	@$(S)/lint.sh

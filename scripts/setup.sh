@@ -18,6 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(gcc make libc6-dev perl python3 qemu-system-x86 busybox-static cpio
 	  sparse xz-utils linux-source-6.12 gcc-12 pahole shellcheck gcc-multilib
 	  libc6-dev-i386)
+# `make check-package`: its Debian 12 root file system.
+packages+=(mmdebstrap e2fsprogs)
 # More for one caller, e.g. gnuplot for `make bench`.
 read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
 packages+=(${extra[@]+"${extra[@]}"})
