@@ -19,8 +19,9 @@
 # new one is complete.
 #
 # Usage: scripts/package-rootfs.sh
-# Prints the cache folder: rootfs.img, vmlinuz-REL, initrd.img-REL and
-# kernels (lines "NAME RELEASE", NAME as in scripts/lib.sh's kernel_meta).
+# Prints the cache folder: rootfs.img, vmlinuz-REL, initrd.img-REL,
+# kernels (lines "NAME RELEASE", NAME as in scripts/lib.sh's kernel_meta)
+# and build.log (mmdebstrap's output).
 
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +47,8 @@ size=4G
 customize()
 {
 	local r=$1
+	# Before the initrds are made: fsck of the root goes into them.
+	echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' > "$r/etc/fstab"
 	# The kernels come after the rest, so that initramfs-tools makes each
 	# initrd once (installed with the rest, the newest is made twice).
 	chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
@@ -54,7 +57,6 @@ customize()
 	chroot "$r" apt-get clean
 	echo shmdev-pkgtest > "$r/etc/hostname"
 	printf '127.0.0.1\tlocalhost\n127.0.1.1\tshmdev-pkgtest\n' > "$r/etc/hosts"
-	echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' > "$r/etc/fstab"
 	chroot "$r" useradd -m -s /bin/bash alice
 	chroot "$r" useradd -m -s /bin/bash bob
 	echo 'alice ALL=(ALL:ALL) NOPASSWD: ALL' > "$r/etc/sudoers.d/alice"
@@ -115,8 +117,10 @@ mmdebstrap --quiet --variant=minbase --components=main \
 	bookworm "$tree" \
 	"deb $mirror bookworm main" \
 	"deb $mirror bookworm-updates main" \
-	"deb $security bookworm-security main" >&2 ||
-	die "mmdebstrap failed"
+	"deb $security bookworm-security main" > "$dir/build.log" 2>&1 || {
+	tail -n 30 "$dir/build.log" >&2
+	die "mmdebstrap failed (log: $dir/build.log)"
+}
 : > "$dir/kernels"
 for k in "${kernels[@]}"; do
 	read -r img _ < <(kernel_meta "$k")
@@ -130,7 +134,7 @@ for k in "${kernels[@]}"; do
 	cp "$tree/boot/vmlinuz-$rel" "$tree/boot/initrd.img-$rel" "$dir/"
 	echo "$k $rel" >> "$dir/kernels"
 done
-mke2fs -q -t ext4 -L shmdev-root -d "$tree" "$dir/rootfs.img" "$size" ||
+mke2fs -q -t ext4 -L shmdev-root -d "$tree" "$dir/rootfs.img" "$size" >&2 ||
 	die "mke2fs failed"
 rm -rf --one-file-system "$tree"
 secs=$(( $(date +%s) - t0 ))
