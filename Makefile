@@ -34,8 +34,7 @@ endif
 endif
 endif
 
-.PHONY: all module userspace userspace-test selftests selftests32 check check-debug check-package \
-	lint bench demo \
+.PHONY: all module userspace userspace-test selftests selftests32 check check-debug lint bench demo \
 	install load unload clean setup
 
 all: module
@@ -101,6 +100,7 @@ check-debug:
 
 # A Debian 12 root file system (mmdebstrap, cached in ~/.cache/shmdev)
 # booted with systemd; see Documentation/dev-tools/shmdev-testing.rst.
+.PHONY: check-package
 check-package:
 	@$(S)/check-package.sh
 
