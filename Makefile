@@ -6,6 +6,9 @@
 #   make KDIR=DIR       build against the kernel build tree in DIR
 #   make check          run the selftests in a VM on every kernel of the matrix
 #   make check-debug    the same, longer, on a debug kernel (KASAN, lockdep...)
+#   make check-package  the Debian packages (make deb) installed with apt in a
+#                       Debian 12 VM with systemd, on Debian's 6.1 and 6.12:
+#                       DKMS, udev, the README's commands as a user
 #   make selftests32    the selftests as 32-bit programs, in build/selftests32
 #   make lint           checkpatch --strict, sparse and kernel-doc
 #   make man            the man pages in build/man/ (rst2man, python3-docutils)
@@ -101,6 +104,12 @@ check:
 # lockdep, kmemleak...), built once from linux-source-6.12 (~13 minutes).
 check-debug:
 	@$(S)/check-debug.sh
+
+# A Debian 12 root file system (mmdebstrap, cached in ~/.cache/shmdev)
+# booted with systemd; see Documentation/dev-tools/shmdev-testing.rst.
+.PHONY: check-package
+check-package:
+	@$(S)/check-package.sh
 
 lint:
 	@$(S)/lint.sh

@@ -20,6 +20,8 @@ packages=(gcc make libc6-dev perl python3 qemu-system-x86 busybox-static cpio
 	  libc6-dev-i386)
 # rst2html and rst2man: `make lint` and `make man`.
 packages+=(python3-docutils)
+# `make check-package`: its Debian 12 root file system.
+packages+=(mmdebstrap e2fsprogs)
 # More for one caller, e.g. gnuplot for `make bench`.
 read -r -a extra <<< "${SHMDEV_EXTRA_PACKAGES:-}"
 packages+=(${extra[@]+"${extra[@]}"})
