@@ -514,7 +514,8 @@ TEST_F(map, survives_drop_caches)
 	ASSERT_TRUE(write_all(self->fd, len, 7));
 	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 	if (fd < 0)
-		SKIP(return, "no /proc/sys/vm/drop_caches");
+		SKIP(return, "cannot write /proc/sys/vm/drop_caches: %s (root only)",
+		     strerror(errno));
 	ASSERT_EQ(2, write(fd, "3\n", 2));
 	close(fd);
 	ASSERT_EQ(0, shmdev_info(self->fd, &info));
