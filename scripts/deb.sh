@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build_deps="debhelper dh-dkms python3-docutils dpkg-dev fakeroot lintian"
 missing=
 for p in $build_deps; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+	[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then

@@ -100,7 +100,7 @@ log "building the Debian 12 root file system for make check-package ($hash)"
 t0=$(date +%s)
 # A build that stopped midway may have left its mounts (mmdebstrap's
 # /proc, /sys, /dev): never remove across them.
-if findmnt -rn -o TARGET | grep -q "^$dir/"; then
+if grep -q "^$dir/" <<< "$(findmnt -rn -o TARGET)"; then
 	die "file systems are still mounted under $dir"
 fi
 rm -rf --one-file-system "$dir"
