@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences in the kernel API between the kernels shmdev supports
- * (Debian's 6.1 and 6.12 lines). Every version test of the module is here.
+ * (Debian's 6.1 and 6.12 lines, and the newest of Debian's development
+ * distribution, 7.2 at the time of writing). Every version test of the
+ * module is here.
  */
 
 #ifndef SHMDEV_COMPAT_H
@@ -12,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mm.h>
+#include <linux/uio.h>
 #include <linux/pagemap.h>
 #include <linux/proc_ns.h>
 #include <linux/refcount.h>
@@ -83,7 +86,18 @@ static inline void shmdev_ipcns_put(struct ipc_namespace *ns)
  */
 static inline bool shmdev_ipcns_orphaned(struct ipc_namespace *ns)
 {
+	/*
+	 * The initial namespace never dies (and newer kernels count no
+	 * references to it: its count reads 1 whoever holds it).
+	 */
+	if (ns->ns.inum == PROC_IPC_INIT_INO)
+		return false;
+#ifdef ns_ref_read
+	/* Newer kernels (7.2) renamed the count, behind ns_ref_read(). */
+	return ns_ref_read(ns) == 1;
+#else
 	return refcount_read(&ns->ns.count) == 1;
+#endif
 }
 #else
 static inline bool shmdev_ipcns_supported(struct ipc_namespace *ns)
@@ -104,6 +118,42 @@ static inline bool shmdev_ipcns_orphaned(struct ipc_namespace *ns)
 	return false;
 }
 #endif
+
+/*
+ * shmdev_alloc_folio() - a folio of 2^@order pages for the page cache.
+ *
+ * 6.19 gave filemap_alloc_folio() a NUMA memory policy argument; shmdev
+ * has none of its own (NULL: the task's policy, as before).
+ */
+static inline struct folio *shmdev_alloc_folio(gfp_t gfp, unsigned int order)
+{
+#if KERNEL_VERSION(6, 19, 0) > LINUX_VERSION_CODE
+	return filemap_alloc_folio(gfp, order);
+#else
+	return filemap_alloc_folio(gfp, order, NULL);
+#endif
+}
+
+/*
+ * shmdev_copy_from_iter_atomic() - copy @bytes from @from into @folio at
+ * file position @pos, with page faults disabled; the bytes must not cross a
+ * page boundary. Returns the bytes copied.
+ *
+ * 6.1 has only the per-page copy_page_from_iter_atomic(); 6.12 has both;
+ * newer kernels (7.2) have only copy_folio_from_iter_atomic().
+ */
+static inline size_t shmdev_copy_from_iter_atomic(struct folio *folio,
+						  loff_t pos, size_t bytes,
+						  struct iov_iter *from)
+{
+#if KERNEL_VERSION(6, 12, 0) > LINUX_VERSION_CODE
+	return copy_page_from_iter_atomic(folio_file_page(folio, pos >> PAGE_SHIFT),
+					  offset_in_page(pos), bytes, from);
+#else
+	return copy_folio_from_iter_atomic(folio, offset_in_folio(folio, pos),
+					   bytes, from);
+#endif
+}
 
 /*
  * shmdev_lock_folio() - find and lock the folio at @index of @mapping.
@@ -170,9 +220,22 @@ static inline int shmdev_folio_mapcount(struct folio *folio)
 static inline bool shmdev_vma_huge_ok(struct vm_area_struct *vma,
 				      unsigned long addr)
 {
-	if ((vma->vm_flags & VM_NOHUGEPAGE) ||
-	    test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+	if (vma->vm_flags & VM_NOHUGEPAGE)
 		return false;
+#ifdef MMF_DISABLE_THP_COMPLETELY
+	/*
+	 * Newer kernels (7.2) split PR_SET_THP_DISABLE in two: everywhere,
+	 * or everywhere but in VMAs given MADV_HUGEPAGE; and mm->flags became
+	 * a bitmap behind mm_flags_test().
+	 */
+	if (mm_flags_test(MMF_DISABLE_THP_COMPLETELY, vma->vm_mm) ||
+	    (!(vma->vm_flags & VM_HUGEPAGE) &&
+	     mm_flags_test(MMF_DISABLE_THP_EXCEPT_ADVISED, vma->vm_mm)))
+		return false;
+#else
+	if (test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags))
+		return false;
+#endif
 #if KERNEL_VERSION(6, 8, 0) > LINUX_VERSION_CODE
 	return transhuge_vma_suitable(vma, addr);
 #else

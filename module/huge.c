@@ -72,8 +72,8 @@ struct folio *shmdev_huge_add(struct shmdev_region *region, pgoff_t index)
 		return NULL;
 
 	/* Neither reclaim nor compaction: a small page is always fine. */
-	folio = filemap_alloc_folio(GFP_TRANSHUGE_LIGHT | __GFP_ZERO,
-				    HPAGE_PMD_ORDER);
+	folio = shmdev_alloc_folio(GFP_TRANSHUGE_LIGHT | __GFP_ZERO,
+				   HPAGE_PMD_ORDER);
 	if (folio) {
 		__folio_mark_uptodate(folio);
 		/* -EEXIST when a small page is already in the range. */
@@ -156,7 +156,7 @@ int shmdev_huge_cut_prepare(struct shmdev_region *region, u64 size,
 	if (!cut->pages)
 		goto nomem;
 	for (i = 0; i < cut->nr; i++) {
-		cut->pages[i] = filemap_alloc_folio(gfp, 0);
+		cut->pages[i] = shmdev_alloc_folio(gfp, 0);
 		if (!cut->pages[i])
 			goto nomem;
 	}

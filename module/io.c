@@ -150,8 +150,7 @@ ssize_t shmdev_region_write(struct shmdev_region *region, struct kiocb *iocb,
 			err = PTR_ERR(folio);
 			break;
 		}
-		copied = copy_page_from_iter_atomic(folio_file_page(folio, pos >> PAGE_SHIFT),
-						    offset, bytes, from);
+		copied = shmdev_copy_from_iter_atomic(folio, pos, bytes, from);
 		flush_dcache_folio(folio);
 		folio_unlock(folio);
 		folio_put(folio);

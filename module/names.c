@@ -5,6 +5,7 @@
  * /proc/shmdev/regions.
  */
 
+#include <linux/fs_struct.h>
 #include <linux/ipc_namespace.h>
 #include <linux/list.h>
 #include <linux/mutex.h>

@@ -154,7 +154,7 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 		folio = huge ? shmdev_huge_add(region, index) : NULL;
 		if (folio)
 			break;
-		folio = filemap_alloc_folio(gfp | __GFP_ZERO, 0);
+		folio = shmdev_alloc_folio(gfp | __GFP_ZERO, 0);
 		if (!folio)
 			return ERR_PTR(-ENOMEM);
 		__folio_mark_uptodate(folio);

@@ -7,6 +7,8 @@
 # the tests and of `make lint`.
 #
 # Usage: scripts/build-module.sh KDIR [kbuild arguments...]
+# With KCHROOT set (scripts/lib.sh's kernel_env), KDIR is inside that
+# chroot and the build runs there.
 # Prints the path of shmdev.ko on standard output.
 # SHMDEV_WERROR=0 builds as users do (`make`, `make install`): without
 # W=1, and warnings do not fail the build.
@@ -33,5 +35,29 @@ done
 
 strict=(W=1 SHMDEV_WERROR=y)
 [ "${SHMDEV_WERROR:-1}" != 0 ] || strict=(SHMDEV_WERROR=)
-make -C "$kdir" M="$out" "${strict[@]}" "$@" modules >&2
+if [ -z "${KCHROOT:-}" ]; then
+	make -C "$kdir" M="$out" "${strict[@]}" "$@" modules >&2
+else
+	# A kernel whose headers live in a chroot of another distribution
+	# (scripts/setup.sh's Debian unstable): build there, with its
+	# compiler. The tree and the build folder appear at the same paths
+	# inside, through bind mounts in a mount namespace of this command's
+	# own, which vanish with it.
+	chroot_root=$(readlink -f "$KCHROOT")
+	case "$kdir" in
+	"$chroot_root"/*) ;;
+	*) die "$kdir is not inside the chroot $chroot_root" ;;
+	esac
+	# shellcheck disable=SC2016 # the inner shell expands them
+	unshare --mount --propagation private -- sh -c '
+		root=$1 top=$2 build=$3
+		shift 3
+		for d in "$top" "$build"; do
+			mkdir -p "$root$d" && mount --bind "$d" "$root$d" || exit 1
+		done
+		mount -t proc proc "$root/proc" || exit 1
+		exec chroot "$root" "$@"
+	' build-module "$chroot_root" "$SHMDEV_TOP" "$SHMDEV_BUILD" \
+		make -C "${kdir#"$chroot_root"}" M="$out" "${strict[@]}" "$@" modules >&2
+fi
 echo "$out/shmdev.ko"

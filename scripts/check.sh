@@ -18,6 +18,13 @@
 # Documentation/dev-tools/shmdev-testing.rst, "Time"), so that a hung one
 # fails fast with the tail of its console log.
 #
+# Kernels: Debian 12's 6.1, 6.12 and 6.12-rt, and the newest kernel of
+# Debian unstable and its PREEMPT_RT flavour ("unstable", "unstable-rt"),
+# whose version the archive tells at each run (scripts/setup.sh). Before
+# the total, one line per kernel: "kernel RELEASE: N passed, M failed".
+# A kernel that cannot be fetched, or whose build cannot be set up, is a
+# failure of that kernel, with the reason; the others still run.
+#
 # SHMDEV_KERNELS="6.12" make check   narrows the matrix;
 # SHMDEV_HARNESS_SELFTEST=0          leaves the harness self-test out.
 
@@ -26,10 +33,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
-"$here/setup.sh" || die "setup failed"
+# The packages first; each kernel is fetched (and Debian unstable's chroot
+# refreshed) below, so that one that cannot be had fails alone.
+SHMDEV_KERNELS=" " "$here/setup.sh" || die "setup failed"
 make -s -C "$SHMDEV_TOP" userspace selftests selftests32 || die "build failed"
 
 passed=0 failed=0 skipped=0
+declare -A krel kpassed kfailed
 
 echo "# host: library unit tests"
 tap="$SHMDEV_BUILD/check-host.tap"
@@ -39,21 +49,33 @@ tap_count "$tap" "${PIPESTATUS[0]}" "host"
 stress=${SHMDEV_STRESS_SECONDS:-10} fuzz=${SHMDEV_FUZZ_SECONDS:-10}
 run_all=$(vm_suite "$stress" "$fuzz" "$SHMDEV_PROGRAM_TIMEOUT")
 
+ready=
 for k in $SHMDEV_KERNELS; do
 	echo "# kernel: $k"
+	p0=$passed f0=$failed
+	if ! "$here/setup.sh" "$k"; then
+		echo "not ok - kernel $k: cannot fetch it or set up its build (messages above)"
+		failed=$((failed + 1))
+		krel[$k]=$k kpassed[$k]=0 kfailed[$k]=1
+		continue
+	fi
+	ready+=" $k"
+	krel[$k]=$(sed -n "s/^KREL='\(.*\)'\$/\1/p" "$SHMDEV_CACHE/kernels/$k.env")
 	tap="$SHMDEV_BUILD/check-$k.tap"
 	# stress_test runs twice, as a 64-bit and as a 32-bit program.
 	"$here/vm-run" --kernel "$k" --timeout $((SHMDEV_SUITE_TIMEOUT + 2 * stress + fuzz)) \
 		-- sh -c "$run_all" | tee "$tap"
 	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
+	kpassed[$k]=$((passed - p0)) kfailed[$k]=$((failed - f0))
 done
 
 # The guided tour, in a fresh VM per kernel: every command it quotes must
 # print what it says (scripts/tour.py).
 tour="$SHMDEV_TOP/Documentation/mm/shmdev-tour.rst"
 python3 "$here/tour.py" script "$tour" > "$SHMDEV_BUILD/tour.sh" || die "cannot read the tour"
-for k in $SHMDEV_KERNELS; do
+for k in $ready; do
 	echo "# kernel: $k, the guided tour"
+	p0=$passed f0=$failed
 	out="$SHMDEV_BUILD/tour-$k.out"
 	"$here/vm-run" --kernel "$k" --timeout "$SHMDEV_TOUR_TIMEOUT" \
 		--add "$SHMDEV_BUILD/tour.sh" -- sh tour.sh > "$out"
@@ -64,6 +86,7 @@ for k in $SHMDEV_KERNELS; do
 	fi
 	cat "$tap"
 	tap_count "$tap" "$status" "tour on $k"
+	kpassed[$k]=$((kpassed[$k] + passed - p0)) kfailed[$k]=$((kfailed[$k] + failed - f0))
 done
 
 if [ "${SHMDEV_HARNESS_SELFTEST:-1}" != 0 ]; then
@@ -73,5 +96,9 @@ if [ "${SHMDEV_HARNESS_SELFTEST:-1}" != 0 ]; then
 	tap_count "$tap" "${PIPESTATUS[0]}" "harness self-test"
 fi
 
+# One line per kernel (its suite and its tour), then the sum of everything.
+for k in $SHMDEV_KERNELS; do
+	echo "kernel ${krel[$k]}: ${kpassed[$k]} passed, ${kfailed[$k]} failed"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

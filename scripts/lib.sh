@@ -5,8 +5,9 @@
 SHMDEV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHMDEV_BUILD=${SHMDEV_BUILD:-$SHMDEV_TOP/build}
 SHMDEV_CACHE=${SHMDEV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shmdev}
-# The kernels `make check` tests on.
-SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12 6.12-rt"}
+# The kernels `make check` and `make lint` test on (scripts/lib.sh's
+# kernel_meta names them).
+SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12 6.12-rt unstable unstable-rt"}
 
 # Time limits, in seconds, each several times what the work takes on a
 # loaded 2-core machine under software emulation (measured figures in
@@ -35,18 +36,31 @@ die()
 }
 
 # kernel_meta NAME: Debian's image and headers meta-packages for NAME.
+# "unstable" and "unstable-rt" are the newest kernels of Debian's
+# development distribution, whose version the archive tells at each
+# refresh (scripts/setup.sh builds them in a chroot of that distribution).
 kernel_meta()
 {
 	case "$1" in
 	6.1)	echo linux-image-amd64 linux-headers-amd64 ;;
 	6.12)	echo linux-image-6.12-amd64 linux-headers-6.12-amd64 ;;
 	6.12-rt) echo linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64 ;;
-	*)	die "unknown kernel '$1' (known: 6.1 6.12 6.12-rt)" ;;
+	unstable) echo linux-image-amd64 linux-headers-amd64 ;;
+	unstable-rt) echo linux-image-rt-amd64 linux-headers-rt-amd64 ;;
+	*)	die "unknown kernel '$1' (known: 6.1 6.12 6.12-rt unstable unstable-rt)" ;;
 	esac
 }
 
-# kernel_env NAME: loads KIMAGE, KDIR, KREL of kernel NAME (after setup);
-# "debug" is the debug kernel that scripts/debug-kernel.sh builds.
+# The chroot of Debian's development distribution (sid) in which the
+# module is built for the "unstable" kernels, with that distribution's
+# compiler; scripts/setup.sh makes and refreshes it.
+# shellcheck disable=SC2034 # used by the scripts that source this one
+SHMDEV_SID_ROOT=$SHMDEV_CACHE/sid/root
+
+# kernel_env NAME: loads KIMAGE, KDIR, KREL and KCHROOT of kernel NAME
+# (after setup); "debug" is the debug kernel that scripts/debug-kernel.sh
+# builds. KCHROOT, exported, is the root of the chroot in which the module
+# is built for that kernel (scripts/build-module.sh), or empty: the host.
 kernel_env()
 {
 	local env="$SHMDEV_CACHE/kernels/$1.env"
@@ -54,10 +68,13 @@ kernel_env()
 		"$SHMDEV_TOP/scripts/debug-kernel.sh" >/dev/null
 	else
 		kernel_meta "$1" >/dev/null
-		[ -f "$env" ] || "$SHMDEV_TOP/scripts/setup.sh" "$1"
+		[ -f "$env" ] || "$SHMDEV_TOP/scripts/setup.sh" "$1" ||
+			die "cannot set up kernel $1"
 	fi
+	KCHROOT=
 	# shellcheck disable=SC1090
 	. "$env"
+	export KCHROOT
 }
 
 # tap_count FILE STATUS WHAT: adds the results in FILE to the totals
