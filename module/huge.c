@@ -134,7 +134,7 @@ int shmdev_huge_cut_prepare(struct shmdev_region *region, u64 size,
 
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	/* The folio holding the first byte that the shrink removes. */
-	folio = shmdev_get_folio(mapping, size >> PAGE_SHIFT);
+	folio = shmdev_find_folio(mapping, size >> PAGE_SHIFT);
 	if (!folio)
 		return 0;
 	if (!folio_test_large(folio) || folio_pos(folio) >= size) {

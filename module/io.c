@@ -60,7 +60,7 @@ ssize_t shmdev_region_read(struct shmdev_region *region, struct kiocb *iocb,
 		bytes = min3((loff_t)(PAGE_SIZE - offset), size - pos,
 			     (loff_t)iov_iter_count(to));
 
-		folio = shmdev_get_folio(mapping, pos >> PAGE_SHIFT);
+		folio = shmdev_find_folio(mapping, pos >> PAGE_SHIFT);
 		if (!folio) {
 			/*
 			 * A shrink that cuts a huge folio removes the pages it
@@ -72,7 +72,7 @@ ssize_t shmdev_region_read(struct shmdev_region *region, struct kiocb *iocb,
 			 */
 			filemap_invalidate_lock_shared(mapping);
 			if (pos < i_size_read(region->inode))
-				folio = shmdev_get_folio(mapping, pos >> PAGE_SHIFT);
+				folio = shmdev_find_folio(mapping, pos >> PAGE_SHIFT);
 			filemap_invalidate_unlock_shared(mapping);
 		}
 		if (folio) {

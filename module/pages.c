@@ -103,6 +103,36 @@ void shmdev_pages_init_mapping(struct address_space *mapping)
 }
 
 /**
+ * shmdev_find_folio() - the folio at @index of @mapping, its data in place
+ * @mapping: a region's mapping
+ * @index: page index
+ *
+ * A lookup that neither locks the folio nor holds invalidate_lock, for a
+ * reader that copies the data out. Every folio shmdev adds is uptodate
+ * before it enters the page cache, so one that is not is the new folio of
+ * a migration (compaction) in flight: 6.1 puts it in the page cache before
+ * it copies the data in, locked, and marks it uptodate and unlocks it after
+ * the copy (6.12 copies first). Reading it then would read zeroes where
+ * data is: wait for the folio lock, and look again.
+ *
+ * Context: may sleep.
+ * Return: the folio with a reference, or NULL for a hole.
+ */
+struct folio *shmdev_find_folio(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio;
+
+	for (;;) {
+		folio = shmdev_get_folio(mapping, index);
+		if (!folio || folio_test_uptodate(folio))
+			return folio;
+		folio_lock(folio);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+}
+
+/**
  * shmdev_region_size() - the size of a region in bytes
  * @region: the region
  *

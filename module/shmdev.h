@@ -229,6 +229,7 @@ struct file *shmdev_fs_file(struct shmdev_region *region, int flags,
 
 /* pages.c */
 void shmdev_pages_init_mapping(struct address_space *mapping);
+struct folio *shmdev_find_folio(struct address_space *mapping, pgoff_t index);
 u64 shmdev_region_size(struct shmdev_region *region);
 int shmdev_region_set_size(struct shmdev_region *region, u64 size);
 u64 shmdev_region_page_count(struct shmdev_region *region);

@@ -5,7 +5,9 @@
 # of the matrix, the userspace programs and the selftests; runs the
 # library's unit tests here, then in a VM on each kernel the selftests and
 # the userspace integration tests, printing their TAP output; ends with one
-# line `N passed, M failed` summed over everything. Then, on each kernel,
+# line `N passed, M failed` summed over everything. After each kernel's
+# suite, a VM with two NUMA nodes runs the one test that needs them
+# (mmap_test's pread_during_migration). Then, on each kernel,
 # the commands of the guided tour (Documentation/mm/shmdev-tour.rst)
 # against the outputs it quotes. Last, the harness's own self-test
 # (scripts/harness-selftest.sh) plants defects in a copy of the module and
@@ -66,6 +68,17 @@ for k in $SHMDEV_KERNELS; do
 	"$here/vm-run" --kernel "$k" --timeout $((SHMDEV_SUITE_TIMEOUT + 2 * stress + fuzz)) \
 		-- sh -c "$run_all" | tee "$tap"
 	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k"
+
+	# The suite's VM has one NUMA node; read() against pages that
+	# migrate between two (mmap_test's pread_during_migration) needs a
+	# VM of its own.
+	echo "# kernel: $k, two NUMA nodes"
+	tap="$SHMDEV_BUILD/check-numa-$k.tap"
+	"$here/vm-run" --kernel "$k" --numa 2 --timeout "$SHMDEV_NUMA_TIMEOUT" -- sh -c '
+		echo "# suite-begin: mmap_test (NUMA)"
+		mmap_test -r map.pread_during_migration
+		echo "# suite-end: mmap_test (NUMA) $?"' | tee "$tap"
+	tap_count "$tap" "${PIPESTATUS[0]}" "kernel $k, NUMA"
 	kpassed[$k]=$((passed - p0)) kfailed[$k]=$((failed - f0))
 done
 

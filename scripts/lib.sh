@@ -13,13 +13,15 @@ SHMDEV_KERNELS=${SHMDEV_KERNELS:-"6.1 6.12 6.12-rt unstable unstable-rt"}
 # loaded 2-core machine under software emulation (measured figures in
 # Documentation/dev-tools/shmdev-testing.rst, "Time"): one test program in
 # the VM; a suite's VM run on one of Debian's kernels, to which the stress
-# and fuzz lengths are added; a tour run; one planted defect's run of the
-# harness self-test; the same on the debug kernel.
+# and fuzz lengths are added; a tour run; the run with two NUMA nodes (one
+# test of 5 s); one planted defect's run of the harness self-test; the
+# same on the debug kernel.
 # A program's limit is above its longest test's own (ping_pong's and
 # survives_compaction's 300 s), so that the harness names a hung test.
 SHMDEV_PROGRAM_TIMEOUT=${SHMDEV_PROGRAM_TIMEOUT:-330}
 SHMDEV_SUITE_TIMEOUT=${SHMDEV_SUITE_TIMEOUT:-270}
 SHMDEV_TOUR_TIMEOUT=${SHMDEV_TOUR_TIMEOUT:-60}
+SHMDEV_NUMA_TIMEOUT=${SHMDEV_NUMA_TIMEOUT:-120}
 SHMDEV_PLANT_TIMEOUT=${SHMDEV_PLANT_TIMEOUT:-120}
 SHMDEV_DEBUG_PROGRAM_TIMEOUT=${SHMDEV_DEBUG_PROGRAM_TIMEOUT:-330}
 SHMDEV_DEBUG_SUITE_TIMEOUT=${SHMDEV_DEBUG_SUITE_TIMEOUT:-640}

@@ -690,6 +690,130 @@ TEST_F_TIMEOUT(map, survives_compaction, 300)
 	free(after);
 }
 
+/* What the reader of pread_during_migration shares with the test. */
+struct migration_reader {
+	_Atomic int stop;
+	_Atomic __u64 filled;		/* bytes to read, from 0 */
+	_Atomic __u64 pages_read;
+	__u64 bad_off;			/* the first page read wrong */
+	int bad_zero;			/* ... as zeroes */
+};
+
+/* Until told to stop: pread() every page and check its bytes. */
+static int migration_reader(int fd, long psz, struct migration_reader *r)
+{
+	char *buf = malloc(psz);
+	long j;
+
+	if (!buf)
+		return 2;
+	while (!r->stop) {
+		__u64 filled = r->filled;
+
+		for (__u64 off = 0; off < filled && !r->stop; off += psz) {
+			if (pread(fd, buf, psz, off) != psz)
+				return 3;
+			r->pages_read++;
+			for (j = 0; j < psz && buf[j] == pattern(off + j, 9); j++)
+				;
+			if (j == psz)
+				continue;
+			r->bad_off = off;
+			r->bad_zero = 1;
+			for (j = 0; j < psz; j++)
+				r->bad_zero &= !buf[j];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+#define MIGRATE_PAGES	16
+#define MPOL_MF_MOVE_ALL_FLAG	(1 << 2)	/* <numaif.h>'s MPOL_MF_MOVE_ALL */
+
+/*
+ * read() while the pages it reads migrate between NUMA nodes: the bytes,
+ * always. read() takes no lock on a resident page, and a migration's new
+ * folio may sit in the page cache, locked and not uptodate, before its
+ * bytes are copied in: 6.1 swaps the page cache entry first, then copies
+ * (6.12 copies first). A read that takes that folio must wait for it, or
+ * it reads zeroes (module/pages.c, shmdev_find_folio()). A child pread()s
+ * 16 pages in a loop while the test moves them from node to node with
+ * move_pages(); it needs two nodes (scripts/vm-run --numa 2, which `make
+ * check` runs it in).
+ */
+TEST_F_TIMEOUT(map, pread_during_migration, 120)
+{
+	void *pages[MIGRATE_PAGES];
+	int nodes[MIGRATE_PAGES], st[MIGRATE_PAGES];
+	struct migration_reader *r;
+	unsigned long moved = 0;
+	bool reaped = false;
+	int err = 0;
+	long ret;
+	double end;
+	int status;
+	pid_t pid;
+	char *p;
+
+	if (geteuid())
+		SKIP(return, "needs root: move_pages() of shared pages");
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: scripts/vm-run --numa 2 makes two");
+	ASSERT_EQ(0, shmdev_reset(self->fd, MIGRATE_PAGES * self->psz));
+	ASSERT_TRUE(write_range(self->fd, 0, MIGRATE_PAGES * self->psz, 9));
+	p = map_region(self->fd, MIGRATE_PAGES * self->psz, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (int i = 0; i < MIGRATE_PAGES; i++) {
+		pages[i] = p + i * self->psz;
+		ASSERT_EQ(pattern(i * self->psz, 9), *(volatile char *)pages[i]);
+	}
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	r->filled = MIGRATE_PAGES * self->psz;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(migration_reader(self->fd, self->psz, r));
+
+	end = sd_now() + 5;
+	for (int round = 0; sd_now() < end && !reaped; round++) {
+		for (int i = 0; i < MIGRATE_PAGES; i++)
+			nodes[i] = round & 1;
+		/*
+		 * A page the reader holds at that moment may stay (the
+		 * return counts those); st[] says where each one is.
+		 */
+		ret = syscall(__NR_move_pages, 0, MIGRATE_PAGES, pages, nodes,
+			      st, MPOL_MF_MOVE_ALL_FLAG);
+		if (ret < 0) {
+			err = errno;
+			break;
+		}
+		for (int i = 0; i < MIGRATE_PAGES; i++)
+			moved += st[i] == (round & 1);
+		/* A reader that found a wrong page has stopped. */
+		reaped = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	r->stop = 1;
+	if (!reaped)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, err) TH_LOG("move_pages(): %s", strerror(err));
+	TH_LOG("%llu pages read, %lu page moves", (unsigned long long)r->pages_read, moved);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("reader: status %#x; page at %#llx read %s", status,
+		       (unsigned long long)r->bad_off,
+		       r->bad_zero ? "as zeroes: a folio being migrated, read before its copy" :
+		       "wrong");
+	}
+	/* Pages that never moved prove nothing. */
+	EXPECT_LT((unsigned long)MIGRATE_PAGES, moved);
+	munmap(r, sizeof(*r));
+	munmap(p, MIGRATE_PAGES * self->psz);
+}
+
 /*
  * Memory pressure: another process takes most of the free memory. The
  * region's pages sit on the unevictable list and keep their bytes.
