@@ -99,9 +99,28 @@ relocate_symlinks()
 	done < <(find "$root" -type l -print0)
 }
 
+# write_kernel_env NAME IMAGE-PACKAGE VERSION VMLINUZ KDIR RELEASE [CHROOT]:
+# records where kernel NAME's files are, for scripts/lib.sh's kernel_env,
+# and removes the older unpacked versions of the same image package.
+write_kernel_env()
+{
+	local env="$SHMDEV_CACHE/kernels/$1.env" img=$2 ver=$3 d
+	{
+		echo "KPKGVER='$img=$ver'"
+		echo "KIMAGE='$4'"
+		echo "KDIR='$5'"
+		echo "KREL='$6'"
+		[ -z "${7:-}" ] || echo "KCHROOT='$7'"
+	} > "$env.tmp"
+	mv "$env.tmp" "$env"
+	for d in "$SHMDEV_CACHE"/kernels/"$img"-*; do
+		[ "$d" = "$SHMDEV_CACHE/kernels/$img-$ver" ] || rm -rf "$d"
+	done
+}
+
 fetch_kernel()
 {
-	local k=$1 meta_img meta_hdr img hdr ver dir env deps d tmp
+	local k=$1 meta_img meta_hdr img hdr ver dir env deps d
 	read -r meta_img meta_hdr < <(kernel_meta "$k")
 	apt_update_once
 	img=$(candidate_depends "$meta_img")
@@ -139,18 +158,7 @@ fetch_kernel()
 	fi
 	# Its Makefile includes the -common one by absolute path too.
 	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$kdir/Makefile"
-	tmp="$env.tmp"
-	{
-		echo "KPKGVER='$img=$ver'"
-		echo "KIMAGE='$vmlinuz'"
-		echo "KDIR='$kdir'"
-		echo "KREL='${vmlinuz##*/vmlinuz-}'"
-	} > "$tmp"
-	mv "$tmp" "$env"
-	# Older unpacked versions of the same kernel are no longer needed.
-	for d in "$SHMDEV_CACHE"/kernels/"$img"-*; do
-		[ "$d" = "$dir" ] || rm -rf "$d"
-	done
+	write_kernel_env "$k" "$img" "$ver" "$vmlinuz" "$kdir" "${vmlinuz##*/vmlinuz-}"
 }
 
 # The kernels of Debian's development distribution (unstable, "sid"):
@@ -244,7 +252,7 @@ PROBE
 # chroot, its image unpacked into the cache.
 fetch_sid_kernel()
 {
-	local k=$1 meta_img meta_hdr img hdr ver env dir kdir vmlinuz tmp d parts rel
+	local k=$1 meta_img meta_hdr img hdr ver env dir kdir vmlinuz d parts rel
 	read -r meta_img meta_hdr < <(kernel_meta "$k")
 	sid_ready
 	img=$(candidate_depends "$meta_img" sid || true)
@@ -293,18 +301,7 @@ fetch_sid_kernel()
 	[ "$rel" != "$vmlinuz" ] || rel=$(basename "$(dirname "$vmlinuz")")
 	[ "linux-headers-$rel" = "$hdr" ] ||
 		die "Debian unstable: $img holds kernel $rel, not that of $hdr"
-	tmp="$env.tmp"
-	{
-		echo "KPKGVER='$img=$ver'"
-		echo "KIMAGE='$vmlinuz'"
-		echo "KDIR='$kdir'"
-		echo "KREL='$rel'"
-		echo "KCHROOT='$SHMDEV_SID_ROOT'"
-	} > "$tmp"
-	mv "$tmp" "$env"
-	for d in "$SHMDEV_CACHE"/kernels/"$img"-*; do
-		[ "$d" = "$dir" ] || rm -rf "$d"
-	done
+	write_kernel_env "$k" "$img" "$ver" "$vmlinuz" "$kdir" "$rel" "$SHMDEV_SID_ROOT"
 }
 
 install_packages
