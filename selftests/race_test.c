@@ -21,8 +21,12 @@
  * (bytes inside the size) may change odd (pages wholly beyond both the
  * old and the new size keep theirs: they hold nothing, and keep it), resizes, updates those pages'
  * records (a shrink zeroes a page's tail: valid = min(valid, coverage);
- * a page wholly beyond the size is freed: valid = 0, whatever it held),
- * and makes the sequences even again. A checker reads the sequence and
+ * a page wholly beyond the size is freed: valid = 0, whatever it held;
+ * a page being written becomes RACED, which later resizes leave alone, as
+ * the write may still land), and makes the sequences even again. A writer
+ * publishes its record only if its page's sequence has not moved since it
+ * began, and by an exchange from WRITING, which fails when a resize got
+ * there first; then it says UNKNOWN. A checker reads the sequence and
  * the record, the size, the page, then the record and the sequence
  * again; if neither moved, no resize and no write touched the page
  * meanwhile, and it knows exactly what it must have read:
@@ -56,7 +60,8 @@
 #define NOWNERS		3	/* writers: two through mappings, one through I/O */
 
 /* A record packs a state, the valid length and the generation. */
-enum rec_state { REC_STAMPED, REC_WRITING, REC_UNKNOWN };
+/* RACED: still being written, and a resize reached the page meanwhile. */
+enum rec_state { REC_STAMPED, REC_WRITING, REC_UNKNOWN, REC_RACED };
 
 #define REC(st, valid, gen)	((uint64_t)(st) | (uint64_t)(valid) << 2 | (uint64_t)(gen) << 22)
 #define REC_STATE(r)		((int)((r) & 3))
@@ -128,9 +133,12 @@ static void resizer(struct control *c, double end, uint64_t seed)
 			uint64_t r = c->rec[i], n;
 
 			do {
+				if (REC_STATE(r) == REC_RACED)
+					break;	/* its writer will say UNKNOWN */
 				if (REC_STATE(r) == REC_WRITING)
-					break;	/* its writer sees the sequence move */
-				if (!cov)
+					/* Its writer's publication will fail. */
+					n = REC(REC_RACED, 0, REC_GEN(r));
+				else if (!cov)
 					n = REC(REC_STAMPED, 0, REC_GEN(r));
 				else if (REC_STATE(r) == REC_STAMPED && REC_VALID(r) > cov)
 					n = REC(REC_STAMPED, cov, REC_GEN(r));
@@ -236,7 +244,7 @@ static void write_page(struct ctx *x, unsigned long i, enum view v)
 	struct control *c = x->c;
 	uint32_t s1 = c->seq[i];
 	off_t pos = (off_t)i * psz;
-	uint64_t prev, gen, size, next;
+	uint64_t prev, gen, size, next, expect;
 	char *map = x->p + pos;
 	int sig = 0, err = 0;
 	bool ok = false;
@@ -296,9 +304,23 @@ static void write_page(struct ctx *x, unsigned long i, enum view v)
 		next = REC(REC_STAMPED, cov, gen);
 	else
 		next = prev;				/* nothing written */
-	c->rec[i] = next;
+	/*
+	 * Publish only a write that no resize raced with. A checker that
+	 * read a record published before a correction would judge a page
+	 * that a resize cut under the write. A resize whose sequence moves
+	 * after this check began after the write ended, and updates the
+	 * record as any other; one that reached the record first turned it
+	 * UNKNOWN, and the exchange fails.
+	 */
 	if (c->seq[i] != s1) {
 		/* A resize may have cut the page under the write. */
+		c->rec[i] = REC(REC_UNKNOWN, 0, gen);
+		c->raced++;
+		return;
+	}
+	expect = REC(REC_WRITING, 0, gen);
+	if (!atomic_compare_exchange_strong(&c->rec[i], &expect, next)) {
+		/* RACED: a resize reached the page under the write. */
 		c->rec[i] = REC(REC_UNKNOWN, 0, gen);
 		c->raced++;
 		return;
