@@ -11,7 +11,7 @@
  *  - struct shmdev_user (account.c): a user charged for region memory;
  *  - struct shmdev_file (file.c): one open file bound to a region.
  *
- * A call enters through file.c (or the fault handler in pages.c), which
+ * A call enters through file.c (or the fault handler in fault.c), which
  * calls down into the file that owns the job; nothing calls back up.
  */
 
@@ -237,6 +237,8 @@ struct folio *shmdev_region_folio(struct shmdev_region *region,
 				  pgoff_t index, bool huge, bool *allocated);
 void shmdev_region_page_info(struct shmdev_region *region, pgoff_t index,
 			     bool show_pfn, struct shmdev_page_info *info);
+
+/* fault.c */
 int shmdev_region_mmap(struct shmdev_region *region, struct vm_area_struct *vma);
 unsigned int shmdev_region_nr_mappings(struct shmdev_region *region);
 

@@ -173,7 +173,7 @@ plant_fresh_page()
 {
 	# Page 3's fault maps a new zeroed folio that is not the region's
 	# (nor in its page cache), as a fault path that lost the page would.
-	edit module/pages.c \
+	edit module/fault.c \
 		'	if (folio) {
 		/*
 		 * Handed over locked,' \
