@@ -112,29 +112,27 @@ void shmdev_huge_cut_free(struct shmdev_cut *cut)
 /**
  * shmdev_huge_cut_prepare() - get ready for a shrink that cuts a huge folio
  * @region: the region
+ * @folio: the folio holding the first byte that a shrink to @size
+ *	removes, with a reference that this call takes over; NULL for a hole
  * @size: the new, smaller size
  * @cut: zeroed by the caller; filled when a huge folio is cut
  *
- * Finds the huge folio holding the first byte a shrink to @size removes,
- * if it starts below @size, and allocates the small folios its kept
- * pages go to. Nothing is changed.
+ * When @folio is a huge folio that starts below @size, allocates the
+ * small folios its kept pages go to. Nothing is changed.
  *
  * Return: 0 (@cut->huge NULL when no folio is cut), -EBUSY when that
  * folio is pinned for DMA, or -ENOMEM.
  * Context: invalidate_lock held exclusive.
  */
-int shmdev_huge_cut_prepare(struct shmdev_region *region, u64 size,
-			    struct shmdev_cut *cut)
+int shmdev_huge_cut_prepare(struct shmdev_region *region, struct folio *folio,
+			    u64 size, struct shmdev_cut *cut)
 {
 	struct address_space *mapping = region->inode->i_mapping;
 	pgoff_t keep = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
 	gfp_t gfp = mapping_gfp_mask(mapping);
-	struct folio *folio;
 	unsigned int i;
 
 	lockdep_assert_held_write(&mapping->invalidate_lock);
-	/* The folio holding the first byte that the shrink removes. */
-	folio = shmdev_find_folio(mapping, size >> PAGE_SHIFT);
 	if (!folio)
 		return 0;
 	if (!folio_test_large(folio) || folio_pos(folio) >= size) {

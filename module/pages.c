@@ -248,6 +248,7 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	struct inode *inode = region->inode;
 	struct address_space *mapping = inode->i_mapping;
 	struct shmdev_cut cut;
+	struct folio *folio;
 	unsigned long nrpages;
 	u64 old;
 	int err;
@@ -258,7 +259,12 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	filemap_invalidate_lock(mapping);
 	old = i_size_read(inode);
 	memset(&cut, 0, sizeof(cut));
-	err = size < old ? shmdev_huge_cut_prepare(region, size, &cut) : 0;
+	err = 0;
+	if (size < old) {
+		/* The folio holding the first byte that the shrink removes. */
+		folio = shmdev_find_folio(mapping, size >> PAGE_SHIFT);
+		err = shmdev_huge_cut_prepare(region, folio, size, &cut);
+	}
 	if (!err)
 		err = shmdev_charge_resize(region, size);
 	if (err) {

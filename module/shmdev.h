@@ -257,8 +257,8 @@ struct shmdev_cut {
 };
 
 struct folio *shmdev_huge_add(struct shmdev_region *region, pgoff_t index);
-int shmdev_huge_cut_prepare(struct shmdev_region *region, u64 size,
-			    struct shmdev_cut *cut);
+int shmdev_huge_cut_prepare(struct shmdev_region *region, struct folio *folio,
+			    u64 size, struct shmdev_cut *cut);
 void shmdev_huge_cut_fill(struct shmdev_region *region, u64 size,
 			  struct shmdev_cut *cut);
 void shmdev_huge_cut_free(struct shmdev_cut *cut);
