@@ -11,9 +11,12 @@
  * is small and the module has no huge_pages parameter.
  */
 
+#include <linux/io_uring.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "shmdev_util.h"
@@ -616,6 +619,70 @@ TEST_F(huge, read_during_cut_sees_data)
 	EXPECT_LT(100UL, judged);
 	EXPECT_EQ(0UL, zero);
 	free(buf);
+}
+
+/*
+ * A shrink that would cut a huge folio pinned for DMA (here an io_uring
+ * registered buffer: a long-term pin_user_pages()) fails with EBUSY and
+ * changes nothing, since the pin would go on using the old folio after
+ * its data moved to the copies; once the pin is gone, the same shrink
+ * works. 6.1's io_uring refuses to register file-backed memory at all:
+ * skipped there.
+ */
+TEST_F(huge, shrink_of_pinned_huge_is_busy)
+{
+	const __u64 cut = HUGE + HUGE / 2;
+	struct io_uring_params params;
+	struct shmdev_info before, after;
+	long psz = page_size();
+	struct iovec iov;
+	int ring, ret;
+	char *p;
+
+	if (!have_thp())
+		SKIP(return, "no transparent huge pages in this kernel");
+	ASSERT_LE(0, create(_metadata, self, 2 * HUGE, 0));
+	p = map_huge(self->fd, 2 * HUGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x3c, 2 * HUGE);
+	ASSERT_EQ(HUGE_ORDER, order_at(self->fd, HUGE / psz));
+
+	memset(&params, 0, sizeof(params));
+	ring = syscall(__NR_io_uring_setup, 1, &params);
+	if (ring < 0)
+		SKIP(goto out, "io_uring_setup: %s", strerror(errno));
+	/* Pins the second huge folio, the one a shrink to @cut cuts. */
+	iov.iov_base = p + HUGE;
+	iov.iov_len = HUGE;
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+	if (ret && errno == EOPNOTSUPP) {
+		close(ring);
+		SKIP(goto out, "io_uring does not register file-backed memory here");
+	}
+	/* io_uring charges the pin to RLIMIT_MEMLOCK, as shmdev the region. */
+	if (ret && errno == ENOMEM && geteuid()) {
+		close(ring);
+		SKIP(goto out, "the pin would exceed RLIMIT_MEMLOCK");
+	}
+	ASSERT_EQ(0, ret) TH_LOG("IORING_REGISTER_BUFFERS: %s", strerror(errno));
+
+	ASSERT_EQ(0, shmdev_info(self->fd, &before));
+	EXPECT_EQ(-1, shmdev_set_size(self->fd, cut));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(0, shmdev_info(self->fd, &after));
+	EXPECT_EQ(2 * HUGE, after.size);
+	EXPECT_EQ(before.nr_pages, after.nr_pages);
+	EXPECT_EQ(HUGE_ORDER, order_at(self->fd, HUGE / psz));
+	EXPECT_TRUE(p[2 * HUGE - 1] == 0x3c && p[cut] == 0x3c);
+
+	/* The pin gone, the same shrink cuts the folio. */
+	EXPECT_EQ(0, syscall(__NR_io_uring_register, ring, IORING_UNREGISTER_BUFFERS, NULL, 0));
+	close(ring);
+	EXPECT_EQ(0, shmdev_set_size(self->fd, cut));
+	EXPECT_EQ(0, order_at(self->fd, HUGE / psz));
+	EXPECT_TRUE(p[cut - 1] == 0x3c);
+out:
+	munmap(p, 2 * HUGE);
 }
 
 TEST_HARNESS_MAIN
