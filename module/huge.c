@@ -107,6 +107,8 @@ void shmdev_huge_cut_free(struct shmdev_cut *cut)
 	kfree(cut->pages);
 	if (cut->huge)
 		folio_put(cut->huge);
+	/* A second call, as on the shrink's error path, then does nothing. */
+	memset(cut, 0, sizeof(*cut));
 }
 
 /**
@@ -118,7 +120,9 @@ void shmdev_huge_cut_free(struct shmdev_cut *cut)
  * @cut: zeroed by the caller; filled when a huge folio is cut
  *
  * When @folio is a huge folio that starts below @size, allocates the
- * small folios its kept pages go to. Nothing is changed.
+ * small folios its kept pages go to. Nothing is changed. The caller looked
+ * @folio up under the same exclusive hold of invalidate_lock, so it is
+ * still the page cache's folio at that index.
  *
  * Return: 0 (@cut->huge NULL when no folio is cut), -EBUSY when that
  * folio is pinned for DMA, or -ENOMEM.
@@ -135,6 +139,7 @@ int shmdev_huge_cut_prepare(struct shmdev_region *region, struct folio *folio,
 	lockdep_assert_held_write(&mapping->invalidate_lock);
 	if (!folio)
 		return 0;
+	VM_WARN_ON_ONCE_FOLIO(!folio_contains(folio, size >> PAGE_SHIFT), folio);
 	if (!folio_test_large(folio) || folio_pos(folio) >= size) {
 		folio_put(folio);
 		return 0;

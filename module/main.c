@@ -4,7 +4,7 @@
  *
  * /dev/shmdev binds every open file to the default region (region.c);
  * SHMDEV_IOC_OPEN gives a file of a named region (names.c). On either,
- * mmap(MAP_SHARED) maps the region's pages (pages.c), read() and write()
+ * mmap(MAP_SHARED) maps the region's pages (fault.c), read() and write()
  * access its bytes (io.c), ioctls size it and report on it, and NOTIFY,
  * WAIT and poll give a wake-up channel (notify.c). Userspace sees, for
  * instance:
@@ -119,7 +119,7 @@ MODULE_PARM_DESC(max_total_size,
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /*
- * Whether faults and writes may allocate PMD-size folios (pages.c); read
+ * Whether faults and writes may allocate PMD-size folios (huge.c); read
  * at each allocation, so turning it off affects only later allocations.
  */
 bool shmdev_huge_pages = true;

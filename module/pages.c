@@ -5,11 +5,9 @@
  */
 
 #include <linux/fs.h>
-#include <linux/highmem.h>
 #include <linux/lockdep.h>
 #include <linux/math.h>
 #include <linux/mm.h>
-#include <linux/overflow.h>
 #include <linux/pagemap.h>
 
 #include "compat.h"
@@ -248,7 +246,6 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	struct inode *inode = region->inode;
 	struct address_space *mapping = inode->i_mapping;
 	struct shmdev_cut cut;
-	struct folio *folio;
 	unsigned long nrpages;
 	u64 old;
 	int err;
@@ -262,7 +259,8 @@ int shmdev_region_set_size(struct shmdev_region *region, u64 size)
 	err = 0;
 	if (size < old) {
 		/* The folio holding the first byte that the shrink removes. */
-		folio = shmdev_find_folio(mapping, size >> PAGE_SHIFT);
+		struct folio *folio = shmdev_find_folio(mapping, size >> PAGE_SHIFT);
+
 		err = shmdev_huge_cut_prepare(region, folio, size, &cut);
 	}
 	if (!err)
